@@ -1,0 +1,1 @@
+"""Django Channels 1.x programming model on today's stack."""

@@ -1,0 +1,7 @@
+"""A Redis channel layer built for workers: many channels per receive, at-least-once
+delivery on normal channels, and one write per process on group fan-out."""
+
+from ._streams import Delivery
+from .core import RedisChannelLayer
+
+__all__ = ["Delivery", "RedisChannelLayer"]

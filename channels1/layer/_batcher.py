@@ -1,0 +1,149 @@
+"""Coalesces the writes that one event loop issues concurrently (sends, acks, group
+changes) into a single pipelined round trip to Redis, on a connection of its own."""
+
+import asyncio
+import logging
+
+from redis.exceptions import NoScriptError, ResponseError
+
+from ._scripts import SEND
+
+logger = logging.getLogger("channels1.layer")
+
+
+class Batcher:
+    """Queues sends and commands; everything queued while a round trip is in flight
+    goes out together in the next one. Order of submission is kept."""
+
+    def __init__(self, client):
+        self._pool = client.connection_pool
+        self._connection = None
+        self._sends = []
+        self._commands = []
+        self._acks = {}
+        self._task = None
+
+    def send(self, key, kind, capacity, data, now_ms, expiry_ms):
+        """Queue one push; the future resolves to True (sent) or False (full)."""
+        future = asyncio.get_running_loop().create_future()
+        self._sends.append((key, kind, capacity, data, now_ms, expiry_ms, future))
+        self._wake()
+        return future
+
+    def command(self, *args):
+        """Queue one Redis command; the future resolves to its raw reply."""
+        future = asyncio.get_running_loop().create_future()
+        self._commands.append((args, future))
+        self._wake()
+        return future
+
+    def ack(self, key, group, id):
+        """Queue the acknowledgement and deletion of a stream entry; the acks of one
+        stream go out as one XACK and one XDEL."""
+        self._acks.setdefault((key, group), []).append(id)
+        self._wake()
+
+    def _wake(self):
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def drained(self):
+        """Wait until everything queued so far has been written."""
+        while self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def close(self):
+        await self.drained()
+        if self._connection is not None:
+            await self._pool.release(self._connection)
+            self._connection = None
+
+    async def _drain(self):
+        try:
+            while self._sends or self._commands or self._acks:
+                sends, self._sends = self._sends, []
+                commands, self._commands = self._commands, []
+                acks, self._acks = self._acks, {}
+                for (key, group), ids in acks.items():
+                    commands.append((("XACK", key, group, *ids), _logged_future()))
+                    commands.append((("XDEL", key, *ids), _logged_future()))
+                await self._round_trip(sends, commands)
+        finally:
+            self._task = None
+
+    async def _round_trip(self, sends, commands):
+        batch = [args for args, _ in commands]
+        futures = [future for _, future in commands]
+        if sends:
+            # One script call, after the commands, carries every send; now and expiry
+            # come from the newest send, at most one round trip younger than the oldest.
+            keys = [send[0] for send in sends]
+            args = [sends[-1][4], sends[-1][5]]
+            for _, kind, capacity, data, _, _, _ in sends:
+                args += (kind, capacity, data)
+            batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))
+        try:
+            replies = await self._execute(batch)
+        except Exception as error:
+            for future in futures + [send[-1] for send in sends]:
+                _fail(future, error)
+            return
+        if sends:
+            self._settle_sends(sends, replies.pop())
+        for future, reply in zip(futures, replies):
+            if isinstance(reply, Exception):
+                _fail(future, reply)
+            else:
+                _resolve(future, reply)
+
+    def _settle_sends(self, sends, reply):
+        if isinstance(reply, NoScriptError):
+            # The server restarted or flushed its scripts: nothing was sent.
+            self._commands.insert(0, (("SCRIPT", "LOAD", SEND.source), _logged_future()))
+            self._sends[:0] = sends
+        elif isinstance(reply, Exception):
+            for send in sends:
+                _fail(send[-1], reply)
+        else:
+            for send, ok in zip(sends, reply):
+                _resolve(send[-1], bool(ok))
+
+    async def _execute(self, batch):
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = await self._pool.get_connection()
+        try:
+            await connection.send_packed_command(connection.pack_commands(batch))
+            replies = []
+            for _ in batch:
+                try:
+                    replies.append(await connection.read_response())
+                except ResponseError as error:
+                    replies.append(error)
+            return replies
+        except BaseException:
+            # The connection's state is unknown: start afresh on the next batch.
+            await connection.disconnect()
+            raise
+
+
+def _logged_future():
+    """A future nobody awaits: a failure is logged instead."""
+    future = asyncio.get_running_loop().create_future()
+    future.add_done_callback(_log_failure)
+    return future
+
+
+def _log_failure(future):
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("Redis write failed: %s", future.exception())
+
+
+def _resolve(future, value):
+    if not future.done():
+        future.set_result(value)
+
+
+def _fail(future, error):
+    if not future.done():
+        future.set_exception(error)

@@ -1,0 +1,114 @@
+"""Process-specific channels (`name!local`): one reader per process takes every
+envelope sent to this process's lists in one blocking call and hands each message
+to the local waiters of its channel."""
+
+import asyncio
+import collections
+import logging
+import time
+
+from ._codec import unpack_envelope, unpack_message
+
+logger = logging.getLogger("channels1.layer")
+
+
+class ProcessChannels:
+    def __init__(self, layer, client):
+        self._layer = layer
+        self._client = client
+        self._keys = []
+        self._queues = {}
+        self._waiters = collections.defaultdict(collections.deque)
+        self._task = None
+        self._stopping = False
+        self._last_sweep = time.monotonic()
+
+    async def receive(self, channel):
+        """The next message of a process-specific channel, waiting if needed."""
+        key = self._layer._process_key(channel)
+        if key not in self._keys:
+            self._keys.append(key)
+            if self._task is not None:
+                # Wake the reader so its next blocking read covers the new key.
+                await self._client.execute_command("RPUSH", self._keys[0], b"")
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._read())
+        queue = self._queues.get(channel)
+        while queue:
+            sent_ms, message = queue.popleft()
+            if not self._layer._expired(sent_ms):
+                return message
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters[channel].append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                # Handed over just as the receive was cancelled: keep it first in line.
+                self._queues.setdefault(channel, collections.deque()).appendleft(
+                    (self._layer._now_ms(), waiter.result())
+                )
+            raise
+        finally:
+            waiters = self._waiters.get(channel)
+            if waiters is not None:
+                if waiter in waiters:
+                    waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[channel]
+
+    async def stop(self):
+        """Stop by flag: the reader ends after its bounded blocking read returns."""
+        self._stopping = True
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _read(self):
+        layer = self._layer
+        while not self._stopping:
+            try:
+                reply = await self._client.execute_command(
+                    "BLMPOP", layer.block_timeout, len(self._keys), *self._keys,
+                    "LEFT", "COUNT", layer.receive_batch_size,
+                )
+            except Exception as error:
+                logger.error("Reading process channels %s failed: %s", self._keys, error)
+                await asyncio.sleep(layer.retry_delay)
+                continue
+            if reply:
+                for data in reply[1]:
+                    if data:
+                        self._dispatch(*unpack_envelope(data))
+            self._sweep()
+
+    def _dispatch(self, sent_ms, channels, body):
+        layer = self._layer
+        if layer._expired(sent_ms):
+            logger.debug("Dropped an expired message for %s", channels)
+            return
+        for channel in channels:
+            message = unpack_message(body)
+            waiters = self._waiters.get(channel)
+            while waiters:
+                waiter = waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(message)
+                    break
+            else:
+                queue = self._queues.setdefault(channel, collections.deque())
+                queue.append((sent_ms, message))
+                if len(queue) > layer.get_capacity(channel):
+                    queue.popleft()
+                    logger.warning("Channel %s is over capacity: dropped its oldest message", channel)
+
+    def _sweep(self):
+        """Forget queued messages nobody came for within the expiry."""
+        now = time.monotonic()
+        if now - self._last_sweep < self._layer.expiry:
+            return
+        self._last_sweep = now
+        for channel, queue in list(self._queues.items()):
+            while queue and self._layer._expired(queue[0][0]):
+                queue.popleft()
+            if not queue:
+                del self._queues[channel]

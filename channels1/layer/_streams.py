@@ -1,0 +1,261 @@
+"""Normal channels: one Redis stream each, read through one consumer group, so that
+each message goes to one receiver and stays pending until that receiver acknowledges
+it. Messages of a receiver that went silent are taken over by another."""
+
+import asyncio
+import collections
+import dataclasses
+import logging
+import time
+
+from redis.exceptions import ResponseError
+
+from ._batcher import _log_failure
+from ._codec import unpack_message
+from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
+
+logger = logging.getLogger("channels1.layer")
+
+GROUP = "receivers"
+
+
+@dataclasses.dataclass(eq=False)
+class Delivery:
+    """A message taken from a normal channel, pending until acknowledged."""
+
+    channel: str
+    message: dict
+    key: str
+    id: bytes
+    deliveries: int = 1
+
+    @property
+    def sent_ms(self):
+        return int(self.id.split(b"-", 1)[0])
+
+
+class Streams:
+    def __init__(self, layer, client, batcher, consumer):
+        self._layer = layer
+        self._client = client
+        self._batcher = batcher
+        self._consumer = consumer
+        self._groups = set()
+        self._held = {}  # stream key -> {id: Delivery} taken and not yet acknowledged
+        self._buffered = collections.defaultdict(collections.deque)
+        self._waiters = collections.defaultdict(collections.deque)
+        self._fetchers = {}
+        self._last_reclaim = 0.0
+        self._keeper = None
+        self._stopping = False
+
+    # Receiving for workers: many channels, a batch at a time
+
+    async def take(self, channels, max_messages, block):
+        """Up to max_messages deliveries from any of the channels: what this process
+        already holds first, then messages whose receiver went silent, then new ones
+        in one read over all channels (blocking, bounded, if block and none yet)."""
+        taken = self._take_buffered(channels, max_messages)
+        if taken:
+            return taken
+        keys = [self._layer._stream_key(channel) for channel in channels]
+        await self._ensure_groups(keys)
+        try:
+            if self._reclaim_due():
+                taken = await self._reclaim(channels, keys, max_messages)
+            if len(taken) < max_messages:
+                blocking = block and not taken and not self._stopping
+                wanted = max_messages - len(taken)
+                fresh = await self._read(channels, keys, wanted, blocking)
+                taken += fresh
+                share = -(-wanted // len(keys))
+                busy = [c for c in channels if sum(d.channel == c for d in fresh) == share]
+                if busy and len(taken) < max_messages:
+                    # Quiet channels left part of the batch unused: busy ones fill it.
+                    busy_keys = [self._layer._stream_key(c) for c in busy]
+                    taken += await self._read(busy, busy_keys, max_messages - len(taken), False)
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            # The streams were flushed or deleted under us: make the groups again.
+            self._groups.difference_update(keys)
+            return taken
+        # A fair share per channel can come to a few more than asked for: keep those.
+        for delivery in taken[max_messages:]:
+            self._buffered[delivery.channel].append(delivery)
+        return taken[:max_messages]
+
+    def ack(self, delivery):
+        """Acknowledge a delivery: its message is done and deleted."""
+        held = self._held.get(delivery.key)
+        if held is not None:
+            held.pop(delivery.id, None)
+        self._batcher.ack(delivery.key, GROUP, delivery.id)
+
+    # Receiving one channel at a time (the channels 4 interface)
+
+    async def receive(self, channel):
+        buffered = self._buffered.get(channel)
+        if buffered:
+            delivery = buffered.popleft()
+            self.ack(delivery)
+            return delivery.message
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters[channel].append(waiter)
+        fetcher = self._fetchers.get(channel)
+        if fetcher is None or fetcher.done():
+            self._fetchers[channel] = asyncio.get_running_loop().create_task(self._fetch(channel))
+        try:
+            delivery = await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._buffered[channel].appendleft(waiter.result())
+            raise
+        finally:
+            waiters = self._waiters[channel]
+            if waiter in waiters:
+                waiters.remove(waiter)
+        self.ack(delivery)
+        return delivery.message
+
+    async def _fetch(self, channel):
+        """Reads for the waiters of one channel while there are any; a read in flight
+        is never cancelled, and what comes back for nobody is kept for the next."""
+        waiters = self._waiters[channel]
+        while waiters and not self._stopping:
+            try:
+                deliveries = await self.take([channel], len(waiters), block=True)
+            except Exception as error:
+                logger.error("Receiving from channel %s failed: %s", channel, error)
+                await asyncio.sleep(self._layer.retry_delay)
+                continue
+            for delivery in deliveries:
+                while waiters and waiters[0].done():
+                    waiters.popleft()
+                if waiters:
+                    waiters.popleft().set_result(delivery)
+                else:
+                    self._buffered[channel].append(delivery)
+
+    # Internals
+
+    def _take_buffered(self, channels, max_messages):
+        taken = []
+        for channel in channels:
+            buffered = self._buffered.get(channel)
+            while buffered and len(taken) < max_messages:
+                taken.append(buffered.popleft())
+        return taken
+
+    async def _ensure_groups(self, keys):
+        missing = [key for key in keys if key not in self._groups]
+        if not missing:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for key in missing:
+            # Id 0: a group made after the first sends still delivers them.
+            pipe.execute_command("XGROUP", "CREATE", key, GROUP, "0", "MKSTREAM")
+        for key, reply in zip(missing, await pipe.execute(raise_on_error=False)):
+            if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
+                raise reply
+            self._groups.add(key)
+
+    def _reclaim_due(self):
+        if not self._layer.at_least_once:
+            return False
+        now = time.monotonic()
+        if now - self._last_reclaim < self._layer.reclaim_interval:
+            return False
+        self._last_reclaim = now
+        return True
+
+    async def _reclaim(self, channels, keys, max_messages):
+        layer = self._layer
+        taken, dropped = await RECLAIM(
+            self._client,
+            keys,
+            [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
+        )
+        for index, id, deliveries in zip(*[iter(dropped)] * 3):
+            logger.error(
+                "Dropped message %s on channel %s: delivered %d times and never acknowledged",
+                id.decode(), channels[index - 1], deliveries,
+            )
+        return self._deliveries(
+            (channels[index - 1], keys[index - 1], id, body, deliveries)
+            for index, id, body, deliveries in zip(*[iter(taken)] * 4)
+        )
+
+    async def _read(self, channels, keys, max_messages, block):
+        """One XREADGROUP over every channel, each for its fair share of the batch,
+        so that a busy channel never starves a quiet one."""
+        layer = self._layer
+        share = -(-max_messages // len(keys))
+        args = ["XREADGROUP", "GROUP", GROUP, self._consumer, "COUNT", share]
+        if not layer.at_least_once:
+            args.append("NOACK")
+        if block:
+            args += ["BLOCK", int(layer.block_timeout * 1000)]
+        args += ["STREAMS", *keys]
+        args += [">"] * len(keys)
+        reply = await self._client.execute_command(*args)
+        if not reply:
+            return []
+        channel_of = dict(zip(keys, channels))
+        return self._deliveries(
+            (channel_of[key.decode()], key.decode(), id, fields[b"m"], 1)
+            for key, entries in reply
+            for id, fields in entries
+        )
+
+    def _deliveries(self, rows):
+        deliveries = []
+        for channel, key, id, body, count in rows:
+            delivery = Delivery(channel, None, key, id, count)
+            if self._layer._expired(delivery.sent_ms):
+                logger.debug("Dropped expired message %s on channel %s", id.decode(), channel)
+                self.ack(delivery)
+                continue
+            delivery.message = unpack_message(body)
+            deliveries.append(delivery)
+            if self._layer.at_least_once:
+                self._held.setdefault(key, {})[id] = delivery
+        if deliveries and self._layer.at_least_once and self._keeper is None:
+            self._keeper = asyncio.get_running_loop().create_task(self._keep())
+        return deliveries
+
+    async def _keep(self):
+        """While this process holds messages, keep telling Redis it is working on them."""
+        interval = self._layer.visibility_timeout / 3
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            for key, held in list(self._held.items()):
+                if not held:
+                    continue
+                try:
+                    await EXTEND(self._client, [key], [GROUP, self._consumer, *held])
+                except Exception as error:
+                    logger.error("Extending the visibility of messages on %s failed: %s", key, error)
+
+    async def stop(self):
+        """Take nothing new; hand back what was taken but never given to a consumer,
+        so that another receiver gets it without waiting for the visibility timeout."""
+        self._stopping = True
+        for fetcher in list(self._fetchers.values()):
+            await asyncio.shield(fetcher)
+        if self._keeper is not None:
+            self._keeper.cancel()
+        buffered = [delivery for queue in self._buffered.values() for delivery in queue]
+        self._buffered.clear()
+        if self._layer.at_least_once:
+            idle = int(self._layer.visibility_timeout * 1000)
+            for delivery in buffered:
+                self._held.get(delivery.key, {}).pop(delivery.id, None)
+                # Back to its place in the channel, without counting as a delivery.
+                self._batcher.command(
+                    "XCLAIM", delivery.key, GROUP, self._consumer, 0, delivery.id,
+                    "IDLE", idle, "RETRYCOUNT", delivery.deliveries - 1, "JUSTID",
+                ).add_done_callback(_log_failure)
+        await self._batcher.drained()
+        if self._groups and not any(self._held.values()):
+            await FORGET_CONSUMER(self._client, sorted(self._groups), [GROUP, self._consumer])

@@ -1,0 +1,282 @@
+"""`RedisChannelLayer`: the channels 4 layer interface on Redis, plus what workers
+need on top of it (many channels per receive, acknowledgements, redelivery)."""
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+import weakref
+
+import redis.asyncio
+from channels.exceptions import ChannelFull
+from channels.layers import BaseChannelLayer
+
+from ._batcher import Batcher
+from ._codec import pack_envelope, pack_message
+from ._process_channels import ProcessChannels
+from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
+from ._streams import Streams
+
+logger = logging.getLogger("channels1.layer")
+
+DELIVERY_MODES = ("at-least-once", "at-most-once")
+
+
+class RedisChannelLayer(BaseChannelLayer):
+    """A channel layer on one Redis (or Valkey) server, 7.0 or newer.
+
+    Normal channels are streams read through a consumer group: a message goes to
+    one receiver, and with ``delivery="at-least-once"`` (the default) it stays
+    pending until acknowledged; a receiver that dies leaves it to another after
+    ``visibility_timeout`` seconds, up to ``max_deliveries`` times. Process-specific
+    channels (``name!local``) are lists with one reader per process. ``group_send``
+    writes one envelope per receiving process.
+    """
+
+    extensions = ["groups", "flush"]
+
+    def __init__(
+        self,
+        hosts=None,
+        prefix="asgi",
+        expiry=60,
+        group_expiry=86400,
+        capacity=100,
+        channel_capacity=None,
+        max_message_size=1024 * 1024,
+        delivery="at-least-once",
+        visibility_timeout=30,
+        max_deliveries=5,
+        receive_batch_size=100,
+        block_timeout=1.0,
+        retry_delay=1.0,
+    ):
+        super().__init__(expiry=expiry, capacity=capacity)
+        self.hosts = _parse_hosts(hosts)
+        self.prefix = prefix
+        self.group_expiry = group_expiry
+        self.channel_capacity = self.compile_capacities(channel_capacity or {})
+        self.max_message_size = max_message_size
+        if delivery not in DELIVERY_MODES:
+            raise ValueError(f"delivery must be one of {DELIVERY_MODES}, not {delivery!r}")
+        self.at_least_once = delivery == "at-least-once"
+        self.visibility_timeout = visibility_timeout
+        self.max_deliveries = max_deliveries
+        self.reclaim_interval = min(1.0, visibility_timeout / 4)
+        self.receive_batch_size = receive_batch_size
+        self.block_timeout = block_timeout
+        self.retry_delay = retry_delay
+        self.client_prefix = uuid.uuid4().hex
+        self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
+        self._runtimes = weakref.WeakKeyDictionary()
+
+    # The channels 4 interface
+
+    async def send(self, channel, message):
+        """Send a message to a channel; raises ChannelFull at capacity."""
+        self.require_valid_channel_name(channel)
+        runtime = await self._runtime()
+        body = pack_message(channel, message, self.max_message_size)
+        now = self._now_ms()
+        if "!" in channel:
+            key, kind, data = self._process_key(channel), "l", pack_envelope(now, channel, body)
+        else:
+            key, kind, data = self._stream_key(channel), "s", body
+        sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+        if not sent:
+            raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
+
+    async def receive(self, channel):
+        """The next message on a channel. A cancelled receive loses no message and
+        keeps the channel's order."""
+        self.require_valid_channel_name(channel)
+        runtime = await self._runtime()
+        if "!" in channel:
+            return await runtime.process_channels.receive(channel)
+        return await runtime.streams.receive(channel)
+
+    async def new_channel(self, prefix="specific"):
+        """A new process-specific channel name, read by this process."""
+        return f"{prefix}.{self.client_prefix}!{uuid.uuid4().hex}"
+
+    async def group_add(self, group, channel):
+        self.require_valid_group_name(group)
+        self.require_valid_channel_name(channel)
+        runtime = await self._runtime()
+        key = self._group_key(group)
+        await asyncio.gather(
+            runtime.batcher.command("ZADD", key, self._now_ms(), channel),
+            runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
+        )
+
+    async def group_discard(self, group, channel):
+        self.require_valid_group_name(group)
+        self.require_valid_channel_name(channel)
+        runtime = await self._runtime()
+        await runtime.batcher.command("ZREM", self._group_key(group), channel)
+
+    async def group_send(self, group, message):
+        """Send to every member of a group: one write per receiving process. Members
+        over capacity are skipped and counted in a WARNING; never raises ChannelFull."""
+        self.require_valid_group_name(group)
+        runtime = await self._runtime()
+        body = pack_message(group, message, self.max_message_size)
+        key = self._group_key(group)
+        now = self._now_ms()
+        _, members = await asyncio.gather(
+            runtime.batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
+            runtime.batcher.command("ZRANGE", key, 0, -1),
+        )
+        by_process = {}
+        sends = []
+        for member in members:
+            channel = member.decode()
+            if "!" in channel:
+                by_process.setdefault(self._process_key(channel), []).append(channel)
+            else:
+                sends.append((channel, 1, self._stream_key(channel), "s", body))
+        for process_key, channels in by_process.items():
+            data = pack_envelope(now, channels, body)
+            sends.append((channels[0], len(channels), process_key, "l", data))
+        results = await asyncio.gather(*(
+            runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+            for channel, _, key, kind, data in sends
+        ))
+        skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
+        if skipped:
+            logger.warning("group_send to %s skipped %d member(s) over capacity", group, skipped)
+
+    async def flush(self):
+        """Delete everything under this layer's prefix."""
+        runtime = await self._runtime()
+        cursor = 0
+        while True:
+            cursor, keys = await runtime.client.scan(cursor, match=f"{self.prefix}:*", count=1000)
+            if keys:
+                await runtime.client.unlink(*keys)
+            if not cursor:
+                break
+        runtime.streams._groups.clear()
+
+    async def close(self):
+        """Stop this event loop's readers (by flag, never by cancelling a read),
+        hand back what was taken but not consumed, and close the connections."""
+        runtime = self._runtimes.pop(asyncio.get_running_loop(), None)
+        if runtime is not None:
+            await runtime.close()
+
+    # For workers: many channels per receive, acknowledged after the consumer ran
+
+    async def receive_batch(self, channels, max_messages=None, block=True):
+        """Up to ``max_messages`` deliveries from any of the normal ``channels``, in
+        one round trip (plus one bounded blocking read if there is nothing yet). Each
+        delivery stays pending until ``ack(delivery)``."""
+        if not channels:
+            raise ValueError("receive_batch() needs at least one channel")
+        for channel in channels:
+            self.require_valid_channel_name(channel)
+            if "!" in channel:
+                raise ValueError(f"receive_batch() reads normal channels only, not {channel!r}")
+        runtime = await self._runtime()
+        return await runtime.streams.take(list(channels), max_messages or self.receive_batch_size, block)
+
+    def ack(self, delivery):
+        """Acknowledge a delivery from receive_batch(): its message is done. Must be
+        called on the event loop that received it; the write is batched."""
+        self._runtimes[asyncio.get_running_loop()].streams.ack(delivery)
+
+    # Internals
+
+    async def _runtime(self):
+        loop = asyncio.get_running_loop()
+        runtime = self._runtimes.get(loop)
+        if runtime is None:
+            runtime = self._runtimes[loop] = _Runtime(self)
+        if not runtime.ready.done():
+            await runtime.start()
+        return runtime
+
+    def _now_ms(self):
+        return int(time.time() * 1000) + self._clock_offset_ms
+
+    _clock_offset_ms = 0
+
+    def _expired(self, sent_ms):
+        return sent_ms < self._now_ms() - self.expiry * 1000
+
+    def _stream_key(self, channel):
+        return f"{self.prefix}:c:{channel}"
+
+    def _process_key(self, channel):
+        return f"{self.prefix}:p:{channel.partition('!')[0]}"
+
+    def _group_key(self, group):
+        return f"{self.prefix}:g:{group}"
+
+    def __str__(self):
+        return f"{self.__class__.__name__}(hosts={self.hosts}, prefix={self.prefix!r})"
+
+
+class _Runtime:
+    """What the layer holds per event loop: connections, the write batcher and the
+    readers. Redis connections and futures belong to one loop."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        # One host today; sharding would pick a client per key here.
+        self.client = redis.asyncio.Redis.from_url(
+            layer.hosts[0], max_connections=64, socket_connect_timeout=5, health_check_interval=30
+        )
+        self.batcher = Batcher(self.client)
+        self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
+        self.process_channels = ProcessChannels(layer, self.client)
+        self.ready = asyncio.get_running_loop().create_future()
+        self._starting = None
+
+    async def start(self):
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._starting)
+
+    async def _start(self):
+        try:
+            before = time.time()
+            seconds, micros = await self.client.time()
+            after = time.time()
+            self.layer._clock_offset_ms = int((seconds + micros / 1e6 - (before + after) / 2) * 1000)
+            pipe = self.client.pipeline(transaction=False)
+            for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER):
+                pipe.execute_command("SCRIPT", "LOAD", script.source)
+            await pipe.execute()
+        except BaseException:
+            self._starting = None
+            raise
+        self.ready.set_result(True)
+
+    async def close(self):
+        await self.process_channels.stop()
+        await self.streams.stop()
+        await self.batcher.close()
+        await self.client.aclose()
+
+
+def _parse_hosts(hosts):
+    if hosts is None:
+        return ["redis://localhost:6379/0"]
+    if isinstance(hosts, (str, bytes)):
+        raise ValueError("hosts must be a list of Redis URLs, not a single string")
+    urls = []
+    for host in hosts:
+        if isinstance(host, str):
+            urls.append(host)
+        elif isinstance(host, dict) and "address" in host:
+            urls.append(host["address"])
+        elif isinstance(host, (tuple, list)) and len(host) == 2:
+            urls.append(f"redis://{host[0]}:{host[1]}/0")
+        else:
+            raise ValueError(f"Cannot use {host!r} as a Redis host: give a redis:// or unix:// URL")
+    if len(urls) != 1:
+        raise ValueError("This layer runs on exactly one Redis host for now; give one URL in hosts")
+    return urls

@@ -1,0 +1,71 @@
+"""Run the project's embedded Redis in the foreground, for a Procfile `redis:` line.
+
+With REDIS_URL set an external server is in use, so it just waits for SIGTERM or SIGINT.
+"""
+
+import os
+import signal
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from channels1.redis_server import (
+    RedisServerError,
+    default_socket_path,
+    find_redis_server,
+    ping,
+    server_args,
+)
+
+
+def redact(url):
+    """The URL with any password replaced, fit for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+class Command(BaseCommand):
+    help = "Run the embedded Redis server on the unix socket under var/redis/."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-dir", default=None,
+            help="Project directory whose var/redis/ holds the socket and data "
+                 "(default: settings.BASE_DIR).",
+        )
+
+    def handle(self, *args, base_dir=None, **options):
+        external = os.environ.get("REDIS_URL")
+        if external:
+            self.wait_for_stop(redact(external))
+            return
+        socket_path = default_socket_path(base_dir or settings.BASE_DIR).resolve()
+        data_dir = socket_path.parent
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if ping(socket_path):
+            raise CommandError(f"A Redis server is already running on {socket_path}.")
+        try:
+            executable = find_redis_server()
+            argv = [executable, *server_args(data_dir, socket_path)]
+        except RedisServerError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"Embedded Redis ({Path(executable).name}) on unix://{socket_path}")
+        self.stdout.flush()
+        sys.stderr.flush()
+        os.chdir(data_dir)
+        os.execv(executable, argv)
+
+    def wait_for_stop(self, external):
+        stop_signals = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        self.stdout.write(f"REDIS_URL is set; using the external Redis at {external}. "
+                          "Waiting for SIGTERM or SIGINT.")
+        self.stdout.flush()
+        received = signal.sigwait(stop_signals)
+        self.stdout.write(f"Received {signal.Signals(received).name}; exiting.")

