@@ -1,1 +1,8 @@
-"""Django Channels 1.x programming model on today's stack."""
+"""The Django Channels 1.x programming model on today's stack: Channel, Group and
+Message, routing, runworker workers, and a Daphne bridge, on a Redis layer."""
+
+from .channel import DEFAULT_CHANNEL_LAYER, Channel, Group
+from .message import Message
+from .routing import include, route, route_class
+
+__all__ = ["DEFAULT_CHANNEL_LAYER", "Channel", "Group", "Message", "include", "route", "route_class"]

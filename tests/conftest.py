@@ -4,6 +4,7 @@ Set TEST_REDIS_URL to run against an existing server instead of an embedded one.
 """
 
 import os
+import uuid
 
 import pytest
 
@@ -35,3 +36,22 @@ def redis_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def redis_url(redis_server):
     return redis_server.url
+
+
+@pytest.fixture
+def layer_prefix():
+    """A key prefix of this test's own on the shared test Redis."""
+    return f"test{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def channel_layer_settings(settings, redis_url, layer_prefix):
+    """Points the project's default channel layer at the test Redis, under this
+    test's prefix."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels1.layer.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": layer_prefix},
+        }
+    }
+    return settings.CHANNEL_LAYERS["default"]["CONFIG"]

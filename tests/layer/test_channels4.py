@@ -1,6 +1,5 @@
 """channels 4 consumers run unchanged on this layer, through channels.testing."""
 
-import pytest
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -24,16 +23,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def room_message(self, event):
         await self.send(text_data=event["text"])
-
-
-@pytest.fixture
-def channel_layer_settings(settings, redis_url, make_layer):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels1.layer.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": make_layer.prefix},
-        }
-    }
 
 
 async def test_async_websocket_consumer_echoes_on_this_layer(channel_layer_settings):

@@ -1,0 +1,45 @@
+"""Exceptions of the Channels 1.x API: the ones consumers raise to steer the worker,
+and the layer's ChannelFull and MessageTooLarge (those of channels 4)."""
+
+from channels.exceptions import ChannelFull, DenyConnection, MessageTooLarge
+
+__all__ = [
+    "ChannelFull",
+    "ChannelSocketException",
+    "ConsumeLater",
+    "DenyConnection",
+    "MessageTooLarge",
+    "SendNotAvailableOnDemultiplexer",
+    "WebsocketCloseException",
+]
+
+
+class ConsumeLater(Exception):
+    """Raised by a consumer to put its message back at the end of its channel; a
+    message is put back at most 10 times."""
+
+
+class ChannelSocketException(Exception):
+    """An exception that knows how to answer the socket: the worker calls
+    ``run(message)`` instead of logging it."""
+
+    def run(self, message):
+        raise NotImplementedError
+
+
+class WebsocketCloseException(ChannelSocketException):
+    """Closes the socket of the message, with ``code`` (1000 or 3000-4999) or 1000."""
+
+    def __init__(self, code=None):
+        if code is not None and not (code == 1000 or 3000 <= code <= 4999):
+            raise ValueError(f"Invalid close code {code}: use 1000 or 3000-4999")
+        self._code = code
+
+    def run(self, message):
+        if message.reply_channel is None:
+            raise ValueError("WebsocketCloseException needs a message with a reply_channel")
+        message.reply_channel.send({"close": self._code or True})
+
+
+class SendNotAvailableOnDemultiplexer(Exception):
+    """A demultiplexed consumer cannot send on its own."""

@@ -1,0 +1,153 @@
+"""The worker: takes messages from the layer as it has free slots, runs the routed
+consumer (sync ones in a thread pool, async ones on the loop), sends what the
+consumer held, then acknowledges the message."""
+
+import asyncio
+import fnmatch
+import inspect
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from . import _sync
+from .exceptions import ChannelSocketException, ConsumeLater, DenyConnection
+from .message import Message, holding_sends, send_held
+from .signals import consumer_finished, consumer_started, worker_ready
+
+logger = logging.getLogger("channels1.worker")
+
+MAX_RETRIES = 10
+
+
+class Worker:
+    """Runs consumers for the messages on the router's channels (narrowed by
+    ``only_channels`` and ``exclude_channels`` globs), ``threads`` at a time."""
+
+    def __init__(self, router, channel_layer, only_channels=None, exclude_channels=None, threads=1):
+        self.router = router
+        self.channel_layer = channel_layer
+        self.threads = threads
+        self.channels = sorted(
+            name
+            for name in router.channels
+            if (not only_channels or any(fnmatch.fnmatchcase(name, glob) for glob in only_channels))
+            and not any(fnmatch.fnmatchcase(name, glob) for glob in exclude_channels or ())
+        )
+        self._stopping = False
+        self._executor = None
+
+    def stop(self):
+        """Take nothing new; ``run`` returns once the running consumers finished."""
+        self._stopping = True
+
+    async def run(self):
+        if not self.channels:
+            raise ValueError("This worker has no channels to listen on: check the routing and channel filters")
+        loop = asyncio.get_running_loop()
+        _sync.lend_loop(loop)
+        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
+        running = set()
+        worker_ready.send(sender=self)
+        logger.info("Listening on channels %s with %d thread(s)", ", ".join(self.channels), self.threads)
+        try:
+            while not self._stopping:
+                free = self.threads - len(running)
+                if free <= 0:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                try:
+                    deliveries = await self.channel_layer.receive_batch(self.channels, free)
+                except Exception as error:
+                    logger.error("Receiving from %s failed: %s", ", ".join(self.channels), error)
+                    await asyncio.sleep(1)
+                    continue
+                for delivery in deliveries:
+                    task = loop.create_task(self.handle(delivery))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+            if running:
+                await asyncio.wait(running)
+        finally:
+            await self.channel_layer.close()
+            self._executor.shutdown(wait=True)
+
+    async def handle(self, delivery):
+        """Run one message through its consumer, send what it held, acknowledge it."""
+        message = Message(delivery.message, delivery.channel, self.channel_layer)
+        try:
+            match = self.router.match(message)
+            if match is None:
+                logger.error("No route found for message on channel %s (path %r)", delivery.channel, message.get("path"))
+                return
+            consumer, kwargs = match
+            if inspect.iscoroutinefunction(consumer):
+                held, outcome = await self._run_async(consumer, message, kwargs)
+            else:
+                held, outcome = await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._run_sync, consumer, message, kwargs
+                )
+            if outcome is ConsumeLater:
+                await self._consume_later(message)
+            await send_held(held)
+        except Exception:
+            logger.exception("Error handling message on channel %s", delivery.channel)
+        finally:
+            self.channel_layer.ack(delivery)
+
+    def _run_sync(self, consumer, message, kwargs):
+        with holding_sends() as held:
+            consumer_started.send(sender=self.__class__, environ={})
+            try:
+                return held, self._call(consumer, message, kwargs)
+            finally:
+                consumer_finished.send(sender=self.__class__)
+
+    async def _run_async(self, consumer, message, kwargs):
+        with holding_sends() as held:
+            consumer_started.send(sender=self.__class__, environ={})
+            try:
+                try:
+                    await consumer(message, **kwargs)
+                except Exception as error:
+                    return held, self._handle_error(error, consumer, message)
+                return held, None
+            finally:
+                consumer_finished.send(sender=self.__class__)
+
+    def _call(self, consumer, message, kwargs):
+        try:
+            consumer(message, **kwargs)
+        except Exception as error:
+            return self._handle_error(error, consumer, message)
+        return None
+
+    def _handle_error(self, error, consumer, message):
+        """What 1.x did with an exception out of a consumer; the worker goes on."""
+        channel = message.channel.name
+        if isinstance(error, ConsumeLater):
+            return ConsumeLater
+        if isinstance(error, DenyConnection):
+            if channel == "websocket.connect" and message.reply_channel is not None:
+                message.reply_channel.send({"close": True})
+            else:
+                logger.error("DenyConnection raised on %s, where only websocket.connect may raise it", channel)
+            return None
+        if isinstance(error, ChannelSocketException):
+            error.run(message)
+            return None
+        logger.error(
+            "Error in consumer %s for channel %s (path %r)",
+            _name(consumer), channel, message.get("path"), exc_info=error,
+        )
+        return None
+
+    async def _consume_later(self, message):
+        retries = message.content.get("__retries__", 0) + 1
+        if retries > MAX_RETRIES:
+            logger.warning("Dropped message on %s: ConsumeLater more than %d times", message.channel.name, MAX_RETRIES)
+            return
+        message.content["__retries__"] = retries
+        await self.channel_layer.send(message.channel.name, message.content)
+
+
+def _name(consumer):
+    return getattr(consumer, "__qualname__", None) or repr(consumer)

@@ -1,0 +1,88 @@
+"""Channel and Group used from plain sync code, threads and async code, on a real
+Redis: sends go out at once outside consumers, through one process-wide loop."""
+
+import asyncio
+import threading
+
+import pytest
+
+from channels1 import Channel, Group, _sync
+from channels1.layer import RedisChannelLayer
+
+
+def receive(config, channel, timeout=5):
+    async def take():
+        layer = RedisChannelLayer(**config)
+        try:
+            return await asyncio.wait_for(layer.receive(channel), timeout)
+        finally:
+            await layer.close()
+
+    return asyncio.run(take())
+
+
+def test_channel_send_from_sync_code_arrives(channel_layer_settings):
+    Channel("thumbnails").send({"id": 1, "data": b"\x00"})
+    assert receive(channel_layer_settings, "thumbnails") == {"id": 1, "data": b"\x00"}
+
+
+def test_group_add_send_discard_from_sync_code(channel_layer_settings):
+    layer = RedisChannelLayer(**channel_layer_settings)
+    member, gone = asyncio.run(layer.new_channel()), asyncio.run(layer.new_channel())
+    Group("notifications").add(member)
+    Group("notifications").add(Channel(gone))
+    Group("notifications").discard(gone)
+    Group("notifications").send({"text": "hello"})
+    assert receive(channel_layer_settings, member) == {"text": "hello"}
+    Channel(gone).send({"direct": True})
+    assert receive(channel_layer_settings, gone) == {"direct": True}
+
+
+def test_sends_from_many_threads_share_one_loop(channel_layer_settings):
+    errors = []
+
+    def send_some(start):
+        try:
+            for i in range(start, start + 25):
+                Channel("from.threads").send({"i": i})
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=send_some, args=(n * 25,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert _sync._loop is not None
+    got = sorted(receive(channel_layer_settings, "from.threads")["i"] for _ in range(100))
+    assert got == list(range(100))
+
+
+async def test_async_code_uses_asend_and_is_told_so_otherwise(channel_layer_settings):
+    await Channel("from.async").asend({"n": 1})
+    layer = RedisChannelLayer(**channel_layer_settings)
+    assert await layer.receive("from.async") == {"n": 1}
+    member = await layer.new_channel()
+    await Group("room").aadd(member)
+    await Group("room").asend({"n": 2})
+    assert await layer.receive(member) == {"n": 2}
+    await Group("room").adiscard(member)
+    with pytest.raises(RuntimeError, match="asend"):
+        Channel("from.async").send({"n": 3})
+    await layer.close()
+
+
+def test_channel_full_reaches_a_direct_sender(channel_layer_settings, settings):
+    from channels.exceptions import ChannelFull
+
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = 1
+    settings.CHANNEL_LAYERS = dict(settings.CHANNEL_LAYERS)
+    Channel("tiny").send({"n": 1})
+    with pytest.raises(ChannelFull):
+        Channel("tiny").send({"n": 2})
+
+
+def test_channel_names_may_be_bytes_and_print_as_their_name():
+    assert Channel(b"thumbnails").name == "thumbnails"
+    assert str(Group("room")) == "room"
