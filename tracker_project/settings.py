@@ -28,8 +28,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "channels",
+    # channels1 first: its runworker replaces the channels 4 command of that name.
     "channels1",
+    "channels",
+    "tracker",
 ]
 
 MIDDLEWARE = [
@@ -73,9 +75,13 @@ REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{default_socket_path(BASE_DI
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels1.layer.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
     },
 }
+
+# The Channels 1.x routing that runworker serves. 1.x named it in
+# CHANNEL_LAYERS["default"]["ROUTING"], which channels 4 refuses, so it lives here.
+CHANNEL_ROUTING = "tracker_project.routing.channel_routing"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
