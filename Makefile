@@ -2,8 +2,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian packages the tests use: Redis 7.0, the oldest server the layer supports.
+SYSTEM_PACKAGES := redis-server
 
-.PHONY: venv run test bench
+.PHONY: venv run test bench system-packages
 
 venv: $(STAMP)
 
@@ -18,8 +20,26 @@ run: venv
 	$(BIN)/python manage.py migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
-test: venv
-	$(BIN)/pytest
+# The whole suite runs on the embedded Valkey that `make run` uses; the layer's suite
+# runs again on Debian's Redis 7.0 where it is installed.
+test: venv system-packages
+	REDIS_SERVER="$$($(BIN)/python -m channels1.redis_server --bundled)" $(BIN)/pytest
+	@if command -v redis-server >/dev/null; then \
+		echo "== the layer on $$(redis-server --version | cut -d' ' -f1-3)"; \
+		REDIS_SERVER="$$(command -v redis-server)" $(BIN)/pytest tests/layer -q; \
+	else \
+		echo "== skipped the layer on Redis 7.0: redis-server is not installed (needs root and apt-get)"; \
+	fi
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "== installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "== not installing$$missing: needs root and apt-get"; \
+	fi
 
 bench: venv
 	$(BIN)/python -m benchmarks

@@ -215,3 +215,14 @@ class RedisServer:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--bundled"]:
+        # The Makefile's test target runs the suite on the server `make run` would use
+        # on a machine with nothing installed.
+        print(_bundled_valkey() or find_redis_server())
+    else:
+        print(find_redis_server())

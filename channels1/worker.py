@@ -85,6 +85,7 @@ class Worker:
                 held, outcome = await asyncio.get_running_loop().run_in_executor(
                     self._executor, self._run_sync, consumer, message, kwargs
                 )
+            logger.debug("Consumed %s with %s", delivery.channel, _name(consumer))
             if outcome is ConsumeLater:
                 await self._consume_later(message)
             await send_held(held)

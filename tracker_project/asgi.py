@@ -1,6 +1,7 @@
 """ASGI entry point of the tracker project, served by Daphne.
 
-HTTP goes to Django; the WebSocket bridge is routed here as well once it exists.
+HTTP goes to Django. WebSockets on /ws/echo4/ go to a channels 4 consumer; every other
+WebSocket goes to the Channels 1.x bridge, whose messages runworker's workers consume.
 """
 
 import os
@@ -10,6 +11,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker_project.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from channels1.bridge import WebSocketBridge  # noqa: E402
+from tracker_project.consumers4 import EchoConsumer  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": django_asgi_app,
+    "websocket": URLRouter([
+        path("ws/echo4/", EchoConsumer.as_asgi()),
+        re_path(r"", WebSocketBridge()),
+    ]),
+})

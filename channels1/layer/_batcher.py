@@ -8,6 +8,9 @@ from redis.exceptions import NoScriptError, ResponseError
 
 from ._scripts import SEND
 
+# The consumer group that reads every normal channel's stream.
+GROUP = "receivers"
+
 logger = logging.getLogger("channels1.layer")
 
 
@@ -78,7 +81,7 @@ class Batcher:
             # One script call, after the commands, carries every send; now and expiry
             # come from the newest send, at most one round trip younger than the oldest.
             keys = [send[0] for send in sends]
-            args = [sends[-1][4], sends[-1][5]]
+            args = [sends[-1][4], sends[-1][5], GROUP]
             for _, kind, capacity, data, _, _, _ in sends:
                 args += (kind, capacity, data)
             batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))

@@ -17,6 +17,7 @@ class ProcessChannels:
         self._layer = layer
         self._client = client
         self._keys = []
+        self._key_set = set()
         self._queues = {}
         self._waiters = collections.defaultdict(collections.deque)
         self._task = None
@@ -25,19 +26,20 @@ class ProcessChannels:
 
     async def receive(self, channel):
         """The next message of a process-specific channel, waiting if needed."""
-        key = self._layer._process_key(channel)
-        if key not in self._keys:
-            self._keys.append(key)
-            if self._task is not None:
-                # Wake the reader so its next blocking read covers the new key.
-                await self._client.execute_command("RPUSH", self._keys[0], b"")
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._read())
         queue = self._queues.get(channel)
         while queue:
             sent_ms, message = queue.popleft()
             if not self._layer._expired(sent_ms):
                 return message
+        key = self._layer._process_key(channel)
+        if key not in self._key_set:
+            self._keys.append(key)
+            self._key_set.add(key)
+            if self._task is not None:
+                # Wake the reader so its next blocking read covers the new key.
+                await self._client.execute_command("RPUSH", self._keys[0], b"")
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._read())
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[channel].append(waiter)
         try:

@@ -26,20 +26,30 @@ class Script:
             await self.load(client)
             return await client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
-# KEYS: target keys. ARGV: now_ms, expiry_ms, then (kind, capacity, data) per key.
-# kind "s" is a normal channel's stream, kind "l" is a process's list.
+# KEYS: target keys. ARGV: now_ms, expiry_ms, group, then (kind, capacity, data) per
+# key. kind "s" is a normal channel's stream, kind "l" is a process's list.
+# A stream's capacity counts the messages nobody has taken yet: its length less the
+# entries pending with receivers.
 # Returns one 1 (sent) or 0 (full) per key.
 SEND = Script("""
 local now = tonumber(ARGV[1])
 local expiry = tonumber(ARGV[2])
+local group = ARGV[3]
 local minid = tostring(now - expiry)
 local result = {}
 for i, key in ipairs(KEYS) do
-    local base = 3 + (i - 1) * 3
+    local base = 4 + (i - 1) * 3
     local kind, capacity, data = ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 2]
     if kind == "s" then
         redis.call("XTRIM", key, "MINID", minid)
-        if redis.call("XLEN", key) >= capacity then
+        local waiting = redis.call("XLEN", key)
+        if waiting >= capacity then
+            local pending = redis.pcall("XPENDING", key, group)
+            if type(pending) == "table" and not pending.err then
+                waiting = waiting - pending[1]
+            end
+        end
+        if waiting >= capacity then
             result[i] = 0
         else
             redis.call("XADD", key, "*", "m", data)

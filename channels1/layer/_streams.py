@@ -10,13 +10,13 @@ import time
 
 from redis.exceptions import ResponseError
 
-from ._batcher import _log_failure
+from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
 
 logger = logging.getLogger("channels1.layer")
 
-GROUP = "receivers"
+READ_AHEAD = 8
 
 
 @dataclasses.dataclass(eq=False)
@@ -124,7 +124,9 @@ class Streams:
         waiters = self._waiters[channel]
         while waiters and not self._stopping:
             try:
-                deliveries = await self.take([channel], len(waiters), block=True)
+                # A few more than the waiters: a receive() loop then costs a round
+                # trip per READ_AHEAD messages; the extra stay pending, and extended.
+                deliveries = await self.take([channel], len(waiters) + READ_AHEAD, block=True)
             except Exception as error:
                 logger.error("Receiving from channel %s failed: %s", channel, error)
                 await asyncio.sleep(self._layer.retry_delay)

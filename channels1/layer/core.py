@@ -71,6 +71,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self.client_prefix = uuid.uuid4().hex
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()
+        self._received_names = set()  # names already checked: receive() is the hot path
 
     # The channels 4 interface
 
@@ -91,7 +92,11 @@ class RedisChannelLayer(BaseChannelLayer):
     async def receive(self, channel):
         """The next message on a channel. A cancelled receive loses no message and
         keeps the channel's order."""
-        self.require_valid_channel_name(channel)
+        if channel not in self._received_names:
+            self.require_valid_channel_name(channel)
+            if len(self._received_names) > 10000:
+                self._received_names.clear()
+            self._received_names.add(channel)
         runtime = await self._runtime()
         if "!" in channel:
             return await runtime.process_channels.receive(channel)

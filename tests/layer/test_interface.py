@@ -218,3 +218,16 @@ async def test_a_dead_redis_gives_a_connection_error():
     layer = RedisChannelLayer(hosts=["redis://127.0.0.1:1/0"])
     with pytest.raises(redis.exceptions.ConnectionError):
         await layer.send("test.channel", {})
+
+
+async def test_capacity_counts_only_messages_nobody_has_taken(make_layer):
+    layer = make_layer(capacity=2)
+    await layer.send("test.taken", {"i": 0})
+    await layer.send("test.taken", {"i": 1})
+    taken = await layer.receive_batch(["test.taken"], 10)  # running, not yet acknowledged
+    assert len(taken) == 2
+    await layer.send("test.taken", {"i": 2})
+    await layer.send("test.taken", {"i": 3})
+    with pytest.raises(ChannelFull):
+        await layer.send("test.taken", {"i": 4})
+    await layer.close()

@@ -1,0 +1,173 @@
+"""Helpers shared by the benchmarks: the Redis server to run against, statistics,
+bounded waits on child processes, and the plain-text report."""
+
+import contextlib
+import json
+import os
+import platform
+import statistics
+import time
+
+import redis
+
+
+@contextlib.contextmanager
+def redis_server():
+    """The URL of the server to benchmark against: $REDIS_URL if set, else a fresh
+    embedded server on a unix socket in a temporary directory, stopped on exit."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from channels1.redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server.url
+
+
+def clear_prefixes(url, prefixes):
+    """Delete every key starting with one of the prefixes."""
+    client = redis.Redis.from_url(url)
+    try:
+        for prefix in prefixes:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            for start in range(0, len(keys), 1000):
+                client.unlink(*keys[start:start + 1000])
+    finally:
+        client.close()
+
+
+def machine_info(url):
+    client = redis.Redis.from_url(url)
+    try:
+        info = client.info("server")
+    finally:
+        client.close()
+    if "valkey_version" in info:
+        server = f"valkey {info['valkey_version']}"
+    else:
+        server = f"redis {info['redis_version']}"
+    return {
+        "cores": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "server": server,
+        "server_url": url,
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def describe_machine(info):
+    return (
+        f"Machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}, "
+        f"{info['platform']}, server {info['server']} at {info['server_url']}, "
+        f"load average {info['load_average']:.2f} at start"
+    )
+
+
+def _cpu_model():
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown cpu"
+
+
+# Statistics
+
+
+def median(values):
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+def percentile(values, fraction):
+    """Linear interpolation between the closest ranks; fraction in [0, 1]."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def ratio(ours, theirs):
+    if ours is None or not theirs:
+        return None
+    return ours / theirs
+
+
+# Child processes: every wait is bounded
+
+
+class Deadline:
+    def __init__(self, seconds):
+        self.end = time.monotonic() + seconds
+
+    def left(self):
+        return max(0.0, self.end - time.monotonic())
+
+    def passed(self):
+        return time.monotonic() >= self.end
+
+
+def receive_from(connection, timeout):
+    """The next object on a multiprocessing connection, or TimeoutError."""
+    if not connection.poll(timeout):
+        raise TimeoutError(f"nothing received within {timeout:.0f}s")
+    return connection.recv()
+
+
+def reap(processes, timeout=20):
+    """Join the processes within the timeout, then terminate (and at last kill) the
+    ones still running. Returns the names of those that had to be stopped."""
+    deadline = Deadline(timeout)
+    for process in processes:
+        process.join(deadline.left())
+    stopped = []
+    for process in processes:
+        if process.is_alive():
+            stopped.append(process.name)
+            process.terminate()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+    return stopped
+
+
+# The report
+
+
+def format_table(headers, rows):
+    """Columns aligned; the first column to the left, the others to the right."""
+    widths = [max(len(str(row[index])) for row in [headers, *rows]) for index in range(len(headers))]
+
+    def line(cells):
+        first, *rest = (str(cell) for cell in cells)
+        return "  ".join([first.ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(rest, widths[1:]))])
+
+    return "\n".join([line(headers), "  ".join("-" * width for width in widths), *map(line, rows)])
+
+
+def format_number(value, unit):
+    if value is None:
+        return "n/a"
+    if unit.startswith("ms"):
+        return f"{value:.2f}" if value < 100 else f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
+def format_ratio(value):
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def write_json(path, data):
+    with open(path, "w") as file:
+        json.dump(data, file, indent=2)
+        file.write("\n")

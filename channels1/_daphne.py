@@ -1,0 +1,89 @@
+"""Two small additions to Daphne 4, applied by `install()` when channels1.bridge is
+imported, so that the bridge can answer as Daphne 1.x did.
+
+Why: through plain ASGI, Daphne 4 can reject a WebSocket handshake only with HTTP 403
+(`websocket.close` before accept), and its `websocket.close` refuses every close code
+but 1000 and 3000-4999 (autobahn's `sendClose` rule for applications). Daphne 1.x
+answered a full `websocket.connect` channel with HTTP 503 and a full
+`websocket.receive` channel with close code 1013. So this module:
+
+- implements the ASGI "WebSocket Denial Response" extension: WebSocket scopes
+  advertise ``scope["extensions"]["websocket.http.response"]``, and
+  `websocket.http.response.start` (status) followed by `websocket.http.response.body`
+  (until ``more_body`` is false) rejects the handshake with that HTTP status
+  (response headers and body are not sent: autobahn's ConnectionDeny has no room
+  for them);
+- lets `websocket.close` use the server close codes RFC 6455 and the IANA registry
+  allow (1001-1003, 1007-1009, 1011-1014), as Daphne 1.x and Daphne 4's own
+  error path (`handle_exception`, code 1011) do through `sendCloseFrame`.
+
+Everything else goes to Daphne's own code unchanged. Importing daphne.server
+installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
+"""
+
+import http
+
+DENIAL_EXTENSION = "websocket.http.response"
+
+# Valid on the wire but refused by autobahn's sendClose(); 1000 and 3000-4999 already pass.
+EXTRA_CLOSE_CODES = frozenset({1001, 1002, 1003, 1007, 1008, 1009, 1011, 1012, 1013, 1014})
+
+
+def install():
+    """Patch Daphne's Server and WebSocketProtocol once; no-op without Daphne."""
+    try:
+        from autobahn.websocket.types import ConnectionDeny
+        from daphne.server import Server
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:
+        return False
+    if getattr(WebSocketProtocol, "_channels1_patched", False):
+        return True
+
+    create_application = Server.create_application
+    handle_reply = WebSocketProtocol.handle_reply
+    server_close = WebSocketProtocol.serverClose
+
+    def patched_create_application(self, protocol, scope):
+        if isinstance(protocol, WebSocketProtocol):
+            scope.setdefault("extensions", {}).setdefault(DENIAL_EXTENSION, {})
+        return create_application(self, protocol, scope)
+
+    def patched_handle_reply(self, message):
+        kind = message.get("type")
+        if kind == "websocket.http.response.start":
+            if self.state != self.STATE_CONNECTING:
+                raise ValueError("websocket.http.response.start is only allowed before websocket.accept")
+            self.denial_status = int(message["status"])
+        elif kind == "websocket.http.response.body":
+            status = getattr(self, "denial_status", None)
+            if status is None:
+                raise ValueError("websocket.http.response.body without websocket.http.response.start")
+            if not message.get("more_body", False):
+                deny(self, status)
+        else:
+            handle_reply(self, message)
+
+    def deny(self, status):
+        # As WebSocketProtocol.serverReject(), with the application's status.
+        try:
+            reason = http.HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Denied"
+        self.handshake_deferred.errback(ConnectionDeny(code=status, reason=reason))
+        del self.handshake_deferred
+        self.server.protocol_disconnected(self)
+        client = "%s:%s" % tuple(self.client_addr) if self.client_addr else None
+        self.server.log_action("websocket", "rejected", {"path": self.request.path, "client": client})
+
+    def patched_server_close(self, code=None):
+        if code in EXTRA_CLOSE_CODES:
+            self.sendCloseFrame(code=code, isReply=False)
+        else:
+            server_close(self, code)
+
+    Server.create_application = patched_create_application
+    WebSocketProtocol.handle_reply = patched_handle_reply
+    WebSocketProtocol.serverClose = patched_server_close
+    WebSocketProtocol._channels1_patched = True
+    return True

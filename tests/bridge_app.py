@@ -1,0 +1,50 @@
+"""ASGI app that tests/test_bridge.py serves with a real Daphne: WebSocketBridge on
+layers configured from the environment, picked by the first path segment.
+
+BRIDGE_REDIS_URL, BRIDGE_PREFIX: the test Redis and this run's layer prefix.
+BRIDGE_MORTAL_REDIS_URL: a Redis the tests stop mid-socket (alias "mortal").
+"""
+
+import os
+
+import django
+from django.conf import settings
+
+prefix = os.environ["BRIDGE_PREFIX"]
+redis_url = os.environ["BRIDGE_REDIS_URL"]
+layers = {
+    "default": {"hosts": [redis_url], "prefix": prefix},
+    # websocket.connect and websocket.receive take one message each.
+    "tight": {"hosts": [redis_url], "prefix": prefix + "tight",
+              "channel_capacity": {"websocket.connect": 1, "websocket.receive": 1}},
+    # No server behind it.
+    "down": {"hosts": [f"unix:///nonexistent/{prefix}.sock"], "prefix": prefix},
+    "mortal": {"hosts": [os.environ.get("BRIDGE_MORTAL_REDIS_URL", redis_url)], "prefix": prefix},
+}
+settings.configure(
+    INSTALLED_APPS=[],
+    CHANNEL_LAYERS={
+        alias: {"BACKEND": "channels1.layer.RedisChannelLayer", "CONFIG": config}
+        for alias, config in layers.items()
+    },
+    CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT=float(os.environ.get("BRIDGE_HANDSHAKE_TIMEOUT", "3")),
+)
+django.setup()
+
+from channels1.bridge import WebSocketBridge  # noqa: E402
+
+bridges = {
+    "tight": WebSocketBridge(alias="tight"),
+    "down": WebSocketBridge(alias="down"),
+    "mortal": WebSocketBridge(alias="mortal"),
+    "quick": WebSocketBridge(handshake_timeout=1),
+}
+default_bridge = WebSocketBridge()
+
+
+async def application(scope, receive, send):
+    first = scope["path"].split("/")[1]
+    if first == "plain":
+        # As a server without the WebSocket Denial Response extension would call it.
+        scope = {key: value for key, value in scope.items() if key != "extensions"}
+    await bridges.get(first, default_bridge)(scope, receive, send)

@@ -1,0 +1,11 @@
+"""A channels 4 consumer served beside the Channels 1.x bridge (see asgi.py): it
+echoes every frame back, with no worker involved."""
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+
+class EchoConsumer(AsyncWebsocketConsumer):
+    """Accepts every socket and sends each text or binary frame back as it came."""
+
+    async def receive(self, text_data=None, bytes_data=None):
+        await self.send(text_data=text_data, bytes_data=bytes_data)
