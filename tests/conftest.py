@@ -55,3 +55,17 @@ def channel_layer_settings(settings, redis_url, layer_prefix):
         }
     }
     return settings.CHANNEL_LAYERS["default"]["CONFIG"]
+
+
+@pytest.fixture
+def cache_settings(settings, redis_url, layer_prefix):
+    """Points Django's default cache (and so the sessions kept in it) at the test Redis,
+    under this test's own key prefix."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"{layer_prefix}-cache",
+        }
+    }
+    return settings.CACHES["default"]

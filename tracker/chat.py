@@ -1,11 +1,14 @@
-"""Chat rooms served by plain Channels 1.x consumer functions: join the room's group
-on connect, broadcast what a socket says, leave on disconnect."""
+"""Chat rooms served by plain Channels 1.x consumer functions: a logged-in user's
+socket joins the room's group (and the user's own) on connect, what it says goes
+to the room with its author, and it leaves on disconnect."""
 
 import hashlib
 import json
 import re
 
 from channels1 import Group
+from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
+from channels1.security import allowed_hosts_only
 
 _READABLE = re.compile(r"[A-Za-z0-9-]+")
 _MAX_READABLE = 60
@@ -20,11 +23,16 @@ def room_group(room):
     return f"chat.hash.{hashlib.sha256(room.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
+@allowed_hosts_only
+@channel_session_user_from_http
+@login_required
 def connect(message, room):
     Group(room_group(room)).add(message.reply_channel)
+    Group(user_group_name(message.user)).add(message.reply_channel)
     message.reply_channel.send({"accept": True})
 
 
+@channel_session_user
 def receive(message, room):
     try:
         text = json.loads(message.get("text") or "")["message"]
@@ -33,8 +41,12 @@ def receive(message, room):
     except (ValueError, KeyError, TypeError):
         message.reply_channel.send({"text": json.dumps({"error": 'send JSON like {"message": "hello"}'})})
         return
-    Group(room_group(room)).send({"text": json.dumps({"message": text})})
+    line = {"user": message.user.get_username(), "message": text}
+    Group(room_group(room)).send({"text": json.dumps(line)})
 
 
+@channel_session_user
 def disconnect(message, room):
     Group(room_group(room)).discard(message.reply_channel)
+    if message.user.is_authenticated:
+        Group(user_group_name(message.user)).discard(message.reply_channel)

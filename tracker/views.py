@@ -1,8 +1,43 @@
-"""The tracker's pages."""
+"""The tracker's pages: home, accounts, chat, and the socket token the chat page fetches."""
 
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from channels1.tokens import socket_token
 
 
+def home(request):
+    return render(request, "tracker/home.html")
+
+
+def signup(request):
+    """Creates an account from UserCreationForm, logs the new user in and goes home."""
+    if request.method == "POST":
+        form = UserCreationForm(request.POST)
+        if form.is_valid():
+            login(request, form.save())
+            return redirect("home")
+    else:
+        form = UserCreationForm()
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@never_cache
+@require_GET
+def ws_token(request):
+    """A fresh socket token for the logged-in user, as JSON; 403 JSON (not a redirect
+    to the login page, since scripts fetch it) for anyone else."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "login required"}, status=403)
+    return JsonResponse({"token": socket_token(request)})
+
+
+@login_required
 def chat_index(request):
     room = request.GET.get("room", "").strip()
     if room:
@@ -10,5 +45,6 @@ def chat_index(request):
     return render(request, "tracker/chat_index.html")
 
 
+@login_required
 def chat_room(request, room):
     return render(request, "tracker/chat.html", {"room": room})

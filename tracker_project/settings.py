@@ -79,6 +79,24 @@ CHANNEL_LAYERS = {
     },
 }
 
+# Django's cache on the same Redis, so Daphne and every worker see the same sessions.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "tracker",
+    },
+}
+# Browser sessions are written through to the database, so logins survive a Redis
+# restart; per-socket sessions (channel_session) live only as long as their socket,
+# so Redis alone keeps them and the database never fills with dead ones.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+CHANNEL_SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
 # The Channels 1.x routing that runworker serves. 1.x named it in
 # CHANNEL_LAYERS["default"]["ROUTING"], which channels 4 refuses, so it lives here.
 CHANNEL_ROUTING = "tracker_project.routing.channel_routing"

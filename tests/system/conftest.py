@@ -47,7 +47,26 @@ class System:
         process.log_path = self.tmp_path / f"{name}.log"
         return process
 
+    def manage(self, *args):
+        """Run a manage.py command against this system's database; its output."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+            capture_output=True, text=True, timeout=60,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def create_user(self, username, password):
+        """Create a user in this system's database; their primary key."""
+        out = self.manage("shell", "-c", (
+            "from django.contrib.auth.models import User; "
+            f"print(User.objects.create_user({username!r}, password={password!r}).pk)"
+        ))
+        return int(out.split()[-1])
+
     def start(self, workers=2, threads=1):
+        self.manage("migrate", "--verbosity", "0")
         self.daphne = self._start(
             "daphne",
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),

@@ -6,7 +6,9 @@ import os
 import time
 import urllib.parse
 
-from channels1 import include, route
+from channels1 import Channel, include, route
+from channels1.auth import channel_session_user, channel_session_user_from_http
+from channels1.sessions import enforce_ordering
 from tracker_project.routing import channel_routing as project_routing
 
 
@@ -33,10 +35,45 @@ def silent(message):
     """Never answers the connect."""
 
 
+@channel_session_user_from_http
+def whoami_connect(message):
+    message.channel_session["seen"] = [os.getpid()]
+    message.reply_channel.send({"accept": True, "text": f"connect {message.user.username or '-'} {os.getpid()}"})
+
+
+@channel_session_user
+def whoami_receive(message):
+    message.channel_session["seen"] = message.channel_session["seen"] + [os.getpid()]
+    seen = ",".join(map(str, message.channel_session["seen"]))
+    message.reply_channel.send({"text": f"receive {message.user.username or '-'} {os.getpid()} {seen}"})
+
+
+@channel_session_user
+def whoami_disconnect(message):
+    Channel("test.disconnects").send({"user": message.user.username, "pid": os.getpid()})
+
+
+@enforce_ordering
+def ordered_connect(message):
+    message.reply_channel.send({"accept": True})
+
+
+@enforce_ordering
+def ordered_receive(message):
+    """Reports its order as it runs (held sends of two workers could cross)."""
+    time.sleep(0.01)
+    message.reply_channel.send({"text": str(message["order"])}, immediately=True)
+
+
 channel_routing = [
     route("websocket.connect", scripted_connect, path=r"^/ws/test/scripted/$"),
     route("websocket.receive", scripted_receive, path=r"^/ws/test/scripted/$"),
     route("websocket.receive", slow, path=r"^/ws/test/slow/$"),
     route("websocket.connect", silent, path=r"^/ws/test/silent/$"),
+    route("websocket.connect", whoami_connect, path=r"^/ws/test/whoami/"),
+    route("websocket.receive", whoami_receive, path=r"^/ws/test/whoami/"),
+    route("websocket.disconnect", whoami_disconnect, path=r"^/ws/test/whoami/"),
+    route("websocket.connect", ordered_connect, path=r"^/ws/test/ordered/$"),
+    route("websocket.receive", ordered_receive, path=r"^/ws/test/ordered/$"),
     include(project_routing),
 ]

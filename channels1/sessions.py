@@ -1,0 +1,229 @@
+"""Sessions for consumers: `channel_session` keeps per-socket state across messages
+and workers, `http_session` reads the browser's session, `enforce_ordering` runs a
+socket's messages in the order the client sent them."""
+
+import functools
+import hashlib
+import logging
+import urllib.parse
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import CreateError
+from django.http.cookie import parse_cookie
+
+from . import _sync
+from .exceptions import ChannelFull, ConsumeLater
+from .message import Message
+from .tokens import InvalidToken, auth_data
+
+logger = logging.getLogger("channels1.sessions")
+
+NEXT_ORDER_KEY = "__channels_next_order"
+WAIT_BATCH = 100
+
+
+def _engine(setting="CHANNEL_SESSION_ENGINE"):
+    name = getattr(settings, setting, None) or settings.SESSION_ENGINE
+    if name == "django.contrib.sessions.backends.signed_cookies":
+        raise ValueError("Channel sessions cannot use signed cookie sessions: set CHANNEL_SESSION_ENGINE")
+    return import_module(name)
+
+
+def session_for_reply_channel(reply_channel):
+    """The channel session of a reply channel: the same connection always gets the
+    same session, from CHANNEL_SESSION_ENGINE (else SESSION_ENGINE)."""
+    session_key = "chn" + hashlib.sha1(reply_channel.encode("utf8")).hexdigest()[:29]
+    session = _engine().SessionStore(session_key=session_key)
+    session.load()
+    # Database engines replace a key they do not know; this one is ours on purpose.
+    session._session_key = session_key
+    return session
+
+
+def _message_from(args):
+    for arg in args[:2]:
+        if isinstance(arg, Message):
+            return arg
+    raise ValueError("channel_session called without Message instance")
+
+
+def channel_session(func):
+    """Gives the consumer ``message.channel_session``, saved after it ran (also when
+    it raised) if it changed. Works on functions and methods."""
+
+    @functools.wraps(func)
+    def inner(*args, **kwargs):
+        message = _message_from(args)
+        if hasattr(message, "channel_session"):
+            try:
+                return func(*args, **kwargs)
+            finally:
+                if message.channel_session.modified:
+                    message.channel_session.save()
+        if message.reply_channel is None:
+            raise ValueError(
+                f"No reply_channel in the message on {message.channel.name}: "
+                "channel_session needs one to know the connection"
+            )
+        session = session_for_reply_channel(message.reply_channel.name)
+        if not session.exists(session.session_key):
+            try:
+                session.save(must_create=True)
+            except CreateError:
+                # Another worker is creating it for the same connection: try later.
+                raise ConsumeLater()
+        message.channel_session = session
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if session.modified and not session.is_empty():
+                session.save()
+
+    return inner
+
+
+def _query(message):
+    return urllib.parse.parse_qs(_text(message.get("query_string", b"")))
+
+
+def _text(value):
+    return value.decode("latin-1") if isinstance(value, bytes) else (value or "")
+
+
+def _cookies(message):
+    for name, value in message.get("headers") or ():
+        if _text(name).lower() == "cookie":
+            return parse_cookie(_text(value))
+    return {}
+
+
+def http_session(func):
+    """Gives the consumer ``message.http_session``: the browser's session named by
+    the ``session_key`` query parameter, else the session cookie; or None. Never
+    creates one. A signed socket token (``?token=``, see tokens.py) stands for the
+    session's login; a bad token ends the socket with close code 4401."""
+
+    @functools.wraps(func)
+    def inner(message, *args, **kwargs):
+        if hasattr(message, "http_session"):
+            try:
+                return func(message, *args, **kwargs)
+            finally:
+                if message.http_session is not None and message.http_session.modified:
+                    message.http_session.save()
+        message.http_session = _http_session(message)
+        result = func(message, *args, **kwargs)
+        if message.http_session is not None and message.http_session.modified:
+            message.http_session.save()
+        return result
+
+    return inner
+
+
+def _http_session(message):
+    from .auth import SocketAuthError
+
+    query = _query(message)
+    engine = import_module(settings.SESSION_ENGINE)
+    if "token" in query:
+        try:
+            data = auth_data(query["token"][0])
+        except InvalidToken as error:
+            raise SocketAuthError(4401, str(error))
+        session = engine.SessionStore()
+        session.update(data)
+        session.modified = False  # stands for a login; never stored
+        return session
+    session_key = (query.get("session_key") or [None])[0] or _cookies(message).get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return None
+    return engine.SessionStore(session_key=session_key)
+
+
+def channel_and_http_session(func):
+    """Both sessions; the first time, the HTTP session's key is kept in the channel
+    session, so later messages (which carry no cookies) get it back."""
+
+    @http_session
+    @channel_session
+    @functools.wraps(func)
+    def inner(message, *args, **kwargs):
+        cookie = settings.SESSION_COOKIE_NAME
+        if message.http_session is not None and message.http_session.session_key \
+                and cookie not in message.channel_session:
+            message.channel_session[cookie] = message.http_session.session_key
+        elif message.http_session is None and cookie in message.channel_session:
+            engine = import_module(settings.SESSION_ENGINE)
+            message.http_session = engine.SessionStore(session_key=message.channel_session[cookie])
+        return func(message, *args, **kwargs)
+
+    return inner
+
+
+def wait_channel_name(reply_channel):
+    """Where a socket's early messages wait: a normal channel named after it."""
+    return "__wait__." + reply_channel.replace("!", ".")
+
+
+def enforce_ordering(func=None, slight=False):
+    """Runs a socket's messages strictly in their ``order``: one that arrives early
+    waits on a channel of its own and is replayed when its turn comes. Includes
+    channel_session."""
+    if slight:
+        raise ValueError("Slight ordering is always on now; remove slight=True")
+    if func is None:
+        return enforce_ordering
+
+    @channel_session
+    @functools.wraps(func)
+    def inner(message, *args, **kwargs):
+        if "order" not in message.content:
+            raise ValueError(f"No 'order' in the message on {message.channel.name}; enforce_ordering needs it")
+        order = int(message.content["order"])
+        if order == message.channel_session.get(NEXT_ORDER_KEY, 0):
+            try:
+                return func(message, *args, **kwargs)
+            finally:
+                message.channel_session[NEXT_ORDER_KEY] = order + 1
+                message.channel_session.save()
+                message.channel_session.modified = False
+                _replay_waiting(message)
+        else:
+            wait_channel = wait_channel_name(message.reply_channel.name)
+            content = dict(message.content, original_channel=message.channel.name)
+            try:
+                _sync.call(lambda: message.channel_layer.send(wait_channel, content))
+            except ChannelFull:
+                raise ChannelFull(
+                    f"Cannot park an early message (order {order}) on {wait_channel}: it is full; "
+                    "raise its capacity with channel_capacity"
+                )
+            # Its turn may have come while it was being parked.
+            message.channel_session = session_for_reply_channel(message.reply_channel.name)
+            if message.channel_session.get(NEXT_ORDER_KEY, 0) >= order:
+                _replay_waiting(message)
+
+    return inner
+
+
+def _replay_waiting(message):
+    """Send every message waiting for this socket back to its original channel."""
+    layer = message.channel_layer
+    wait_channel = wait_channel_name(message.reply_channel.name)
+
+    async def replay():
+        while True:
+            deliveries = await layer.receive_batch([wait_channel], WAIT_BATCH, block=False)
+            for delivery in deliveries:
+                content = dict(delivery.message)
+                original = content.pop("original_channel")
+                try:
+                    await layer.send(original, content)
+                except ChannelFull:
+                    raise ChannelFull(f"Cannot replay a waiting message to {original}: it is full")
+                layer.ack(delivery)
+            if len(deliveries) < WAIT_BATCH:
+                return
+
+    _sync.call(replay)
