@@ -9,8 +9,11 @@ from .message import hold
 DEFAULT_CHANNEL_LAYER = "default"
 
 
-class Channel:
-    """A channel to send to: ``Channel("thumbnails").send({...})``."""
+class _Destination:
+    """What Channel and Group share: a name on a layer alias, and sends that are held
+    inside a consumer."""
+
+    content_error = TypeError
 
     def __init__(self, name, alias=DEFAULT_CHANNEL_LAYER, channel_layer=None):
         self.name = name.decode("ascii") if isinstance(name, bytes) else name
@@ -25,28 +28,35 @@ class Channel:
 
     def send(self, content, immediately=False):
         """Send ``content`` (a dict). Inside a consumer it goes out when the consumer
-        has returned, unless ``immediately``; elsewhere at once. ChannelFull is
-        raised by sends made at once."""
-        if not isinstance(content, dict):
-            raise TypeError(f"You can only send dicts as content on channels, not {type(content).__name__}")
+        has returned, unless ``immediately``; elsewhere at once."""
+        self._check(content)
         if immediately or not hold(self, content):
-            _sync.call(lambda: self.channel_layer.send(self.name, content))
+            _sync.call(lambda: self._deliver(content))
 
     async def asend(self, content, immediately=False):
         """``send`` for async code."""
-        if not isinstance(content, dict):
-            raise TypeError(f"You can only send dicts as content on channels, not {type(content).__name__}")
+        self._check(content)
         if immediately or not hold(self, content):
-            await self.channel_layer.send(self.name, content)
+            await self._deliver(content)
 
-    async def _deliver(self, content):
-        await self.channel_layer.send(self.name, content)
+    def _check(self, content):
+        if not isinstance(content, dict):
+            kind = type(self).__name__.lower()
+            raise self.content_error(f"You can only send dicts as content on {kind}s, not {type(content).__name__}")
 
     def __str__(self):
         return self.name
 
     def __repr__(self):
-        return f"<Channel {self.name}>"
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class Channel(_Destination):
+    """A channel to send to: ``Channel("thumbnails").send({...})``. A send made at once
+    raises ChannelFull when the channel is at capacity."""
+
+    async def _deliver(self, content):
+        await self.channel_layer.send(self.name, content)
 
     def __eq__(self, other):
         return isinstance(other, Channel) and (self.name, self.alias) == (other.name, other.alias)
@@ -55,16 +65,12 @@ class Channel:
         return hash((self.name, self.alias))
 
 
-class Group:
+class Group(_Destination):
     """A named set of channels: ``Group("notifications").add(message.reply_channel)``.
-    Adding and discarding happen at once; sends are held inside consumers."""
+    Adding and discarding happen at once; sends are held inside consumers, and
+    members over capacity are skipped."""
 
-    def __init__(self, name, alias=DEFAULT_CHANNEL_LAYER, channel_layer=None):
-        self.name = name.decode("ascii") if isinstance(name, bytes) else name
-        self.alias = alias
-        self._channel_layer = channel_layer
-
-    channel_layer = Channel.channel_layer
+    content_error = ValueError  # as in 1.x, where Channel raised TypeError
 
     def add(self, channel):
         """Add a channel (a Channel or its name) to the group."""
@@ -80,26 +86,5 @@ class Group:
     async def adiscard(self, channel):
         await self.channel_layer.group_discard(self.name, str(channel))
 
-    def send(self, content, immediately=False):
-        """Send ``content`` (a dict) to every channel in the group; held inside a
-        consumer unless ``immediately``. Members over capacity are skipped."""
-        if not isinstance(content, dict):
-            raise ValueError(f"You can only send dicts as content on groups, not {type(content).__name__}")
-        if immediately or not hold(self, content):
-            _sync.call(lambda: self._deliver(content))
-
-    async def asend(self, content, immediately=False):
-        """``send`` for async code."""
-        if not isinstance(content, dict):
-            raise ValueError(f"You can only send dicts as content on groups, not {type(content).__name__}")
-        if immediately or not hold(self, content):
-            await self._deliver(content)
-
     async def _deliver(self, content):
         await self.channel_layer.group_send(self.name, content)
-
-    def __str__(self):
-        return self.name
-
-    def __repr__(self):
-        return f"<Group {self.name}>"

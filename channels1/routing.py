@@ -2,6 +2,7 @@
 (and, via regex filters, its keys such as ``path``) to a consumer; ``Router`` holds
 the routing of a channel layer and finds the consumer for each message."""
 
+import copy
 import re
 
 from django.core.exceptions import ImproperlyConfigured
@@ -66,38 +67,6 @@ def _check_entry(entry):
             f"include(), or an object with match(message) and channel_names() methods."
         )
     return entry
-
-
-class _TrimmedMessage:
-    """The view of a message that an include's inner routing matches against: its
-    content is a shallow copy with the included prefixes cut off; everything else
-    is read from the original message."""
-
-    def __init__(self, message, content):
-        self._message = message
-        self.content = content
-        self.channel = message.channel
-
-    def __getitem__(self, key):
-        return self.content[key]
-
-    def __contains__(self, key):
-        return key in self.content
-
-    def get(self, key, default=None):
-        return self.content.get(key, default)
-
-    def keys(self):
-        return self.content.keys()
-
-    def values(self):
-        return self.content.values()
-
-    def items(self):
-        return self.content.items()
-
-    def __getattr__(self, name):
-        return getattr(self._message, name)
 
 
 class Route:
@@ -197,7 +166,9 @@ class Include:
                     return None
                 kwargs.update(found.groupdict())
                 content[key] = value[found.end() :]
-            message = _TrimmedMessage(message, content)
+            # The inner routing sees a shallow copy of the message with the cut content.
+            message = copy.copy(message)
+            message.content = content
         for entry in self.routing:
             found = entry.match(message)
             if found is not None:
