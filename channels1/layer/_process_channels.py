@@ -11,13 +11,15 @@ from ._codec import unpack_envelope, unpack_message
 
 logger = logging.getLogger("channels1.layer")
 
+KNOWN_CHANNELS = 100_000
+
 
 class ProcessChannels:
     def __init__(self, layer, client):
         self._layer = layer
         self._client = client
-        self._keys = []
-        self._key_set = set()
+        self._keys = []  # the lists of this process: usually one
+        self._known = set()  # channels whose list is among them
         self._queues = {}
         self._waiters = collections.defaultdict(collections.deque)
         self._task = None
@@ -31,13 +33,16 @@ class ProcessChannels:
             sent_ms, message = queue.popleft()
             if not self._layer._expired(sent_ms):
                 return message
-        key = self._layer._process_key(channel)
-        if key not in self._key_set:
-            self._keys.append(key)
-            self._key_set.add(key)
-            if self._task is not None:
-                # Wake the reader so its next blocking read covers the new key.
-                await self._client.execute_command("RPUSH", self._keys[0], b"")
+        if channel not in self._known:
+            key = self._layer._process_key(channel)
+            if key not in self._keys:
+                self._keys.append(key)
+                if self._task is not None:
+                    # Wake the reader so its next blocking read covers the new key.
+                    await self._client.execute_command("RPUSH", self._keys[0], b"")
+            if len(self._known) > KNOWN_CHANNELS:
+                self._known.clear()
+            self._known.add(channel)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._read())
         waiter = asyncio.get_running_loop().create_future()

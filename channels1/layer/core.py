@@ -199,7 +199,7 @@ class RedisChannelLayer(BaseChannelLayer):
         runtime = self._runtimes.get(loop)
         if runtime is None:
             runtime = self._runtimes[loop] = _Runtime(self)
-        if not runtime.ready.done():
+        if not runtime.started:
             await runtime.start()
         return runtime
 
@@ -237,7 +237,7 @@ class _Runtime:
         self.batcher = Batcher(self.client)
         self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
         self.process_channels = ProcessChannels(layer, self.client)
-        self.ready = asyncio.get_running_loop().create_future()
+        self.started = False
         self._starting = None
 
     async def start(self):
@@ -258,7 +258,7 @@ class _Runtime:
         except BaseException:
             self._starting = None
             raise
-        self.ready.set_result(True)
+        self.started = True
 
     async def close(self):
         await self.process_channels.stop()
