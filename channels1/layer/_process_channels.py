@@ -7,7 +7,7 @@ import collections
 import logging
 import time
 
-from ._codec import unpack_envelope, unpack_message
+from ._codec import pack_envelope, unpack_envelope, unpack_message
 
 logger = logging.getLogger("channels1.layer")
 
@@ -30,9 +30,9 @@ class ProcessChannels:
         """The next message of a process-specific channel, waiting if needed."""
         queue = self._queues.get(channel)
         while queue:
-            sent_ms, message = queue.popleft()
+            sent_ms, body = queue.popleft()
             if not self._layer._expired(sent_ms):
-                return message
+                return unpack_message(body)
         if channel not in self._known:
             key = self._layer._process_key(channel)
             if key not in self._keys:
@@ -48,13 +48,11 @@ class ProcessChannels:
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[channel].append(waiter)
         try:
-            return await waiter
+            sent_ms, body = await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 # Handed over just as the receive was cancelled: keep it first in line.
-                self._queues.setdefault(channel, collections.deque()).appendleft(
-                    (self._layer._now_ms(), waiter.result())
-                )
+                self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
             raise
         finally:
             waiters = self._waiters.get(channel)
@@ -63,12 +61,26 @@ class ProcessChannels:
                     waiters.remove(waiter)
                 if not waiters:
                     del self._waiters[channel]
+        return unpack_message(body)
 
     async def stop(self):
-        """Stop by flag: the reader ends after its bounded blocking read returns."""
+        """Stop by flag: the reader ends after its bounded blocking read returns.
+        Messages read but never received go back to the front of their lists."""
         self._stopping = True
         if self._task is not None:
             await asyncio.shield(self._task)
+        unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
+        self._queues.clear()
+        if not unread:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for channel, queue in unread:
+            envelopes = [pack_envelope(sent_ms, channel, body) for sent_ms, body in queue]
+            pipe.lpush(self._layer._process_key(channel), *reversed(envelopes))
+        try:
+            await pipe.execute()
+        except Exception as error:
+            logger.error("Handing back %d unread process channel message(s) failed: %s", len(unread), error)
 
     async def _read(self):
         layer = self._layer
@@ -94,16 +106,15 @@ class ProcessChannels:
             logger.debug("Dropped an expired message for %s", channels)
             return
         for channel in channels:
-            message = unpack_message(body)
             waiters = self._waiters.get(channel)
             while waiters:
                 waiter = waiters.popleft()
                 if not waiter.done():
-                    waiter.set_result(message)
+                    waiter.set_result((sent_ms, body))
                     break
             else:
                 queue = self._queues.setdefault(channel, collections.deque())
-                queue.append((sent_ms, message))
+                queue.append((sent_ms, body))
                 if len(queue) > layer.get_capacity(channel):
                     queue.popleft()
                     logger.warning("Channel %s is over capacity: dropped its oldest message", channel)

@@ -65,28 +65,33 @@ async def test_text_and_binary_frames_go_both_ways(system):
         assert await asyncio.wait_for(socket.recv(), 5) == b"\x00\x01\xff"
 
 
-async def test_1000_messages_arrive_once_each(system):
-    window = asyncio.Semaphore(50)  # stay well under the channel's capacity of 100
-    async with connect(system.ws_url("/ws/echo/")) as socket:
-        async def send_all():
-            for i in range(1000):
-                await window.acquire()
-                await socket.send(str(i))
+async def echo_with_a_window(socket, count, window=50):
+    """Send ``count`` numbered frames with at most ``window`` unanswered (well under
+    the channel's capacity of 100); the echoes, in arrival order."""
+    room = asyncio.Semaphore(window)
 
-        sender = asyncio.ensure_future(send_all())
-        received = []
-        for _ in range(1000):
-            received.append(await asyncio.wait_for(socket.recv(), 10))
-            window.release()
-        await sender
+    async def send_all():
+        for i in range(count):
+            await room.acquire()
+            await socket.send(str(i))
+
+    sender = asyncio.ensure_future(send_all())
+    received = []
+    for _ in range(count):
+        received.append(await asyncio.wait_for(socket.recv(), 10))
+        room.release()
+    await sender
+    return received
+
+
+async def test_1000_messages_arrive_once_each(system):
+    async with connect(system.ws_url("/ws/echo/")) as socket:
+        received = await echo_with_a_window(socket, 1000)
     assert sorted(map(int, received)) == list(range(1000))
 
 
 async def test_frames_were_handled_by_both_workers(system):
     async with connect(system.ws_url("/ws/echo/")) as socket:
-        for i in range(200):
-            await socket.send(str(i))
-        for _ in range(200):
-            await asyncio.wait_for(socket.recv(), 10)
+        await echo_with_a_window(socket, 200)
     for worker in system.workers:
         assert "Consumed websocket.receive" in system.log(worker), f"worker {worker.pid} handled no frame"
