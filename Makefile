@@ -2,8 +2,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests use: Redis 7.0, the oldest server the layer supports.
-SYSTEM_PACKAGES := redis-server
+# Debian packages the tests use: Redis 7.0, the oldest server the layer supports, and
+# Chromium for the browser test of the live map.
+SYSTEM_PACKAGES := redis-server chromium
 
 .PHONY: venv run test bench system-packages
 

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TrackerConfig(AppConfig):
     name = "tracker"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import notifications
+
+        notifications.connect_receivers()

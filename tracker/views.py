@@ -1,5 +1,8 @@
 """The tracker's pages: home, accounts, chat, and the socket token the chat page fetches."""
 
+import os
+
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
@@ -48,3 +51,10 @@ def chat_index(request):
 @login_required
 def chat_room(request, room):
     return render(request, "tracker/chat.html", {"room": room})
+
+
+@login_required
+def tailf(request):
+    """The live log tail page: the configured files by id and base name only."""
+    files = [(file_id, os.path.basename(path)) for file_id, path in sorted(settings.TAILF.items())]
+    return render(request, "tracker/tailf.html", {"files": files})

@@ -1,7 +1,9 @@
 """ASGI entry point of the tracker project, served by Daphne.
 
-HTTP goes to Django. WebSockets on /ws/echo4/ go to a channels 4 consumer; every other
-WebSocket goes to the Channels 1.x bridge, whose messages runworker's workers consume.
+HTTP goes to Django, behind Django's static files handler, so Daphne serves /static/
+itself (from the apps' static directories, with or without DEBUG). WebSockets on
+/ws/echo4/ go to a channels 4 consumer; every other WebSocket goes to the Channels 1.x
+bridge, whose messages runworker's workers consume.
 """
 
 import os
@@ -12,13 +14,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker_project.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
 from channels1.bridge import WebSocketBridge  # noqa: E402
 from tracker_project.consumers4 import EchoConsumer  # noqa: E402
 
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
+    "http": ASGIStaticFilesHandler(django_asgi_app),
     "websocket": URLRouter([
         path("ws/echo4/", EchoConsumer.as_asgi()),
         re_path(r"", WebSocketBridge()),

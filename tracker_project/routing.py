@@ -8,4 +8,6 @@ from . import consumers
 channel_routing = [
     route("websocket.receive", consumers.echo, path=r"^/ws/echo/$"),
     include("tracker.routing.chat_routing"),
+    include("tracker.routing.notifications_routing"),
+    include("tracker.routing.tailf_routing"),
 ]

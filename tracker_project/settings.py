@@ -3,6 +3,7 @@
 Defaults suit development: SQLite and the embedded Redis under var/.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "channels1",
     "channels",
     "tracker",
+    "django_rq",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +89,19 @@ CACHES = {
         "KEY_PREFIX": "tracker",
     },
 }
+# RQ queues (django-rq) on the same Redis; the live log tail's jobs run on "tailf".
+RQ_QUEUES = {"tailf": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
+
+# Live log tail (/tailf/): the files viewers may follow, by id; clients only send an id.
+# TAILF_FILES (JSON, e.g. '{"1": "/var/log/app/error.log"}') overrides the demo file.
+# The "tracker.demo" logger (socket and tail-job events) writes the demo file.
+DEMO_LOG_PATH = VAR_DIR / "log" / "demo.log"
+DEMO_LOG_PATH.parent.mkdir(parents=True, exist_ok=True)
+TAILF = {int(key): str(value) for key, value in json.loads(
+    os.environ.get("TAILF_FILES") or json.dumps({1: str(DEMO_LOG_PATH)})
+).items()}
+TAILF_INITIAL_LINES = int(os.environ.get("TAILF_INITIAL_LINES", "100"))
+
 # Browser sessions are written through to the database, so logins survive a Redis
 # restart; per-socket sessions (channel_session) live only as long as their socket,
 # so Redis alone keeps them and the database never fills with dead ones.
@@ -96,6 +111,10 @@ CHANNEL_SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# True lets anonymous sockets follow /ws/notifications/ and read the GeoJSON endpoints
+# (the map page itself still needs a login).
+TRACKER_ANONYMOUS_VIEWERS = os.environ.get("TRACKER_ANONYMOUS_VIEWERS", "").lower() in ("1", "true", "yes", "on")
 
 # The Channels 1.x routing that runworker serves. 1.x named it in
 # CHANNEL_LAYERS["default"]["ROUTING"], which channels 4 refuses, so it lives here.
@@ -126,8 +145,11 @@ LOGGING = {
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "demo_log": {"class": "logging.handlers.WatchedFileHandler", "filename": DEMO_LOG_PATH,
+                     "formatter": "plain", "delay": True},
     },
     "loggers": {
         "channels1": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "tracker.demo": {"handlers": ["console", "demo_log"], "level": "INFO", "propagate": False},
     },
 }

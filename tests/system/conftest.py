@@ -40,6 +40,7 @@ class System:
         }
         self.daphne = None
         self.workers = []
+        self.rq_workers = []
 
     def _start(self, name, args):
         log = open(self.tmp_path / f"{name}.log", "wb")
@@ -87,6 +88,15 @@ class System:
         self.workers.append(worker)
         return worker
 
+    def start_rq_worker(self, *queues):
+        """An RQ worker (django-rq's rqworker) on ``queues`` (default: tailf)."""
+        worker = self._start(
+            f"rq{len(self.rq_workers)}", [sys.executable, "manage.py", "rqworker", *(queues or ["tailf"])],
+        )
+        self.rq_workers.append(worker)
+        self.wait_for_log(worker, "Listening on")
+        return worker
+
     def _wait_for_port(self, timeout=20):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -120,10 +130,17 @@ class System:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self):
+        for process in self.rq_workers:  # a second SIGTERM ends a job in progress
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    process.send_signal(signal.SIGTERM)
         for process in [*self.workers, self.daphne]:
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in [*self.workers, self.daphne]:
+        for process in [*self.rq_workers, *self.workers, self.daphne]:
             if process is None:
                 continue
             try:

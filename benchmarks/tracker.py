@@ -1,0 +1,309 @@
+"""Tracker notifications benchmark: a plain sync script creates incidents (each save
+sends post_save, and an alert when it lands in an area), delivered through Redis and
+Daphne to 100 sockets on /ws/notifications/. Reports notifications per second and the
+save-to-delivery delay (p50/p99), median of the runs.
+Run: python -m benchmarks.tracker [--runs N] [--sockets N] [--quick] [--json PATH]"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+from . import _util
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 60
+DELIVERY_TIMEOUT = 30
+CLIENT_PROCESSES = 4
+AREAS = 1000
+
+# The sync script: Django set up as any script would, incidents created one by one at
+# a rate (0: flat out), each named by the wall-clock time just before its save.
+CREATOR = """
+import json, sys, time, django
+django.setup()
+from tracker.geo import point
+from tracker.models import Incident
+count, rate, severities = int(sys.argv[1]), float(sys.argv[2]), ["UR", "HI", "ME", "LO", "IN"]
+created, started = [], time.monotonic()
+for number in range(count):
+    if rate:
+        time.sleep(max(0.0, started + number / rate - time.monotonic()))
+    lon, lat = 2.25 + (number * 0.0137) % 0.2, 48.81 + (number * 0.0071) % 0.09
+    created.append(Incident.objects.create(name=f"t={time.time():.6f}", severity=severities[number % 5],
+                                           location=point(lon, lat)))
+elapsed = time.monotonic() - started
+alerts = sum(1 for incident in created if incident.alerted_areas())
+print(json.dumps({"count": count, "elapsed": elapsed, "alerts": alerts}))
+"""
+
+# AREAS areas of interest on a grid over the incidents' extent, every severity.
+AREAS_SCRIPT = f"""
+import django
+django.setup()
+from tracker.models import AreaOfInterest
+side = int({AREAS} ** 0.5)
+step_lon, step_lat = 0.2 / side, 0.09 / side
+def cell(x, y):
+    west, south = 2.25 + x * step_lon, 48.81 + y * step_lat
+    ring = [[west, south], [west + step_lon / 2, south], [west + step_lon / 2, south + step_lat / 2],
+            [west, south + step_lat / 2], [west, south]]
+    return AreaOfInterest(name=f"cell {{x}},{{y}}", severity="UR HI ME LO IN".split()[(x + y) % 5],
+                          polygon={{"type": "Polygon", "coordinates": [ring]}}).set_bbox()
+AreaOfInterest.objects.bulk_create([cell(x, y) for x in range(side) for y in range(side)])
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class System:
+    """Daphne and two runworker processes on the project's settings, with a database
+    and a layer prefix of their own; anonymous viewers allowed."""
+
+    def __init__(self, redis_url, directory):
+        self.directory = Path(directory)
+        self.port = free_port()
+        self.prefix = f"benchtracker{uuid.uuid4().hex[:8]}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tracker_project.settings",
+            "REDIS_URL": redis_url,
+            "CHANNEL_LAYER_PREFIX": self.prefix,
+            "DATABASE_PATH": str(self.directory / "db.sqlite3"),
+            "DJANGO_DEBUG": "0",
+            "TRACKER_ANONYMOUS_VIEWERS": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.processes = []
+
+    def run(self, *args):
+        done = subprocess.run([sys.executable, *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
+                              timeout=300)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(args[:2])} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def _start(self, name, args):
+        with open(self.directory / f"{name}.log", "wb") as log:
+            process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+                                       stdout=log, stderr=subprocess.STDOUT)
+        process.log_path = self.directory / f"{name}.log"
+        self.processes.append(process)
+        return process
+
+    def start(self, workers=2):
+        self.run("manage.py", "migrate", "--verbosity", "0")
+        self.run("-c", AREAS_SCRIPT)
+        daphne = self._start("daphne", ["-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "-v", "0",
+                                        "tracker_project.asgi:application"])
+        started = [self._start(f"worker{index}", ["manage.py", "runworker", "--threads", "4"])
+                   for index in range(workers)]
+        deadline = _util.Deadline(START_TIMEOUT)
+        while True:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                break
+            if daphne.poll() is not None or deadline.passed():
+                raise RuntimeError(f"Daphne did not start:\n{daphne.log_path.read_text()}")
+            time.sleep(0.1)
+        for worker in started:
+            while "Listening on channels" not in worker.log_path.read_text(errors="replace"):
+                if worker.poll() is not None or deadline.passed():
+                    raise RuntimeError(f"runworker did not start:\n{worker.log_path.read_text()}")
+                time.sleep(0.05)
+
+    def stop(self):
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}/ws/notifications/"
+
+
+# Client processes: each holds its share of the sockets and, per run, records when
+# every post_save arrives ("connect", url, n) -> ("connected",); ("go", expected) ->
+# ("result", delays, frames, first, last); ("stop",).
+
+
+def _client_main(pipe):
+    try:
+        asyncio.run(_client_serve(pipe))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            pipe.send(("error", traceback.format_exc()))
+
+
+async def _client_serve(pipe):
+    from websockets.asyncio.client import connect
+
+    loop = asyncio.get_running_loop()
+    kind, url, count = await loop.run_in_executor(None, _util.receive_from, pipe, START_TIMEOUT)
+    origin = {"Origin": url.replace("ws://", "http://").split("/ws/")[0]}
+    sockets = await asyncio.gather(*(connect(url, additional_headers=origin, compression=None, max_queue=None)
+                                     for _ in range(count)))
+    pipe.send(("connected",))
+    try:
+        while True:
+            kind, *args = await loop.run_in_executor(None, _util.receive_from, pipe, START_TIMEOUT * 10)
+            if kind == "stop":
+                return
+            results = await asyncio.gather(*(_collect(sock, args[0]) for sock in sockets))
+            delays = [delay for result in results for delay in result[0]]
+            frames = sum(result[1] for result in results)
+            firsts = [result[2] for result in results if result[2]]
+            lasts = [result[3] for result in results if result[3]]
+            pipe.send(("result", delays, frames, min(firsts, default=None), max(lasts, default=None)))
+    finally:
+        await asyncio.gather(*(sock.close() for sock in sockets), return_exceptions=True)
+
+
+async def _collect(sock, expected):
+    """Delays (s) of the first ``expected`` post_save frames, frames seen, first/last arrival."""
+    delays, frames, first, last = [], 0, None, None
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DELIVERY_TIMEOUT):
+            while len(delays) < expected:
+                text = await sock.recv()
+                now = time.time()
+                frames += 1
+                first, last = first or now, now
+                data = json.loads(text)
+                name = data["feature"]["properties"]["name"]
+                if data["type"] == "post_save" and name.startswith("t="):
+                    delays.append(now - float(name[2:]))
+    return delays, frames, first, last
+
+
+class Clients:
+    def __init__(self, url, sockets):
+        context = multiprocessing.get_context("spawn")
+        self.pipes, self.processes = [], []
+        for index in range(CLIENT_PROCESSES):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_client_main, args=(theirs,), daemon=True, name=f"clients{index}")
+            process.start()
+            share = sockets // CLIENT_PROCESSES + (index < sockets % CLIENT_PROCESSES)
+            mine.send(("connect", url, share))
+            self.pipes.append(mine)
+            self.processes.append(process)
+        for pipe in self.pipes:
+            self.expect(pipe, "connected")
+
+    @staticmethod
+    def expect(pipe, kind):
+        message = _util.receive_from(pipe, START_TIMEOUT + DELIVERY_TIMEOUT)
+        if message[0] != kind:
+            raise RuntimeError(f"a client process said {message[0]!r}: {message[1:]}")
+        return message[1:]
+
+    def go(self, expected):
+        for pipe in self.pipes:
+            pipe.send(("go", expected))
+
+    def results(self):
+        return [self.expect(pipe, "result") for pipe in self.pipes]
+
+    def close(self):
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("stop",))
+        _util.reap(self.processes)
+
+
+def measure(system, clients, sockets, count, rate):
+    """One run: the script creates ``count`` incidents at ``rate``/s (0: flat out)."""
+    clients.go(count)
+    time.sleep(0.2)  # every client is waiting
+    script = json.loads(system.run("-c", CREATOR, str(count), str(rate)).strip().splitlines()[-1])
+    results = clients.results()
+    delays = [delay * 1000 for result in results for delay in result[0]]
+    frames = sum(result[1] for result in results)
+    firsts = [result[2] for result in results if result[2]]
+    lasts = [result[3] for result in results if result[3]]
+    notifications = count + script["alerts"]  # post_save for each, plus the alerts
+    span = max(lasts) - min(firsts) if firsts and lasts else None
+    return {
+        "incidents_per_s": count / script["elapsed"],
+        "sent_per_s": notifications / script["elapsed"],
+        "delivered_per_s": frames / span if span else None,
+        "lost": count * sockets - len(delays),
+        "p50": _util.percentile(delays, 0.5),
+        "p99": _util.percentile(delays, 0.99),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.tracker", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sockets", type=int, default=100)
+    parser.add_argument("--quick", action="store_true", help="fewer incidents per run")
+    parser.add_argument("--json", metavar="PATH")
+    options = parser.parse_args(argv)
+    flat_out, paced, rate = (100, 30, 10) if options.quick else (300, 100, 10)
+    cases = [(f"flat out, {flat_out} incidents", flat_out, 0), (f"{rate}/s, {paced} incidents", paced, rate)]
+    raw = {label: [] for label, _, _ in cases}
+    with _util.redis_server() as url, tempfile.TemporaryDirectory(prefix="bench-tracker-") as directory:
+        print(_util.describe_machine(_util.machine_info(url)), flush=True)
+        system = System(url, directory)
+        clients = None
+        try:
+            system.start()
+            clients = Clients(system.url, options.sockets)
+            for run_index in range(options.runs):
+                for label, count, case_rate in cases:
+                    result = measure(system, clients, options.sockets, count, case_rate)
+                    raw[label].append(result)
+                    print(f"  run {run_index + 1}, {label}: {result['sent_per_s']:.0f} notifications/s, "
+                          f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, lost {result['lost']}",
+                          file=sys.stderr, flush=True)
+        finally:
+            if clients:
+                clients.close()
+            system.stop()
+            _util.clear_prefixes(url, [system.prefix])
+    print(f"{options.sockets} sockets on /ws/notifications/, {AREAS} areas of interest, "
+          f"2 workers, median of {options.runs} run(s)")
+    rows = []
+    for label, _, _ in cases:
+        results = raw[label]
+        rows.append([
+            label,
+            _util.format_number(_util.median([r["incidents_per_s"] for r in results]), "/s"),
+            _util.format_number(_util.median([r["sent_per_s"] for r in results]), "/s"),
+            _util.format_number(_util.median([r["delivered_per_s"] for r in results]), "/s"),
+            _util.format_number(_util.median([r["p50"] for r in results]), "ms"),
+            _util.format_number(_util.median([r["p99"] for r in results]), "ms"),
+            str(sum(r["lost"] for r in results)),
+        ])
+    print(_util.format_table(["script creating incidents", "incidents/s", "notifications/s",
+                              "socket frames/s", "p50 ms", "p99 ms", "lost"], rows))
+    if options.json:
+        _util.write_json(options.json, raw)
+    return raw
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The notifications socket's consumers: who may connect, the groups joined and
+left, and keepalives of old clients."""
+
+import asyncio
+
+import pytest
+
+from channels1 import Group, Message
+from channels1.auth import SocketAuthError, user_group_name
+from channels1.layer import RedisChannelLayer
+from channels1.routing import Router
+from tracker import consumers
+from tracker.notifications import GROUP
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def layer_config(channel_layer_settings, cache_settings):
+    return channel_layer_settings
+
+
+def run(config, work):
+    async def go():
+        layer = RedisChannelLayer(**config)
+        try:
+            return await work(layer)
+        finally:
+            await layer.close()
+
+    return asyncio.run(go())
+
+
+def new_channel(config):
+    return run(config, lambda layer: layer.new_channel())
+
+
+def receive(config, channel, count=None):
+    """The next message on the channel, or a list of the next ``count``."""
+    async def take(layer):
+        got = [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(count or 1)]
+        return got if count else got[0]
+
+    return run(config, take)
+
+
+def nothing_for(config, channel, seconds=0.3):
+    async def check(layer):
+        try:
+            await asyncio.wait_for(layer.receive(channel), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    return run(config, check)
+
+
+def message(channel_name, reply_channel, headers=()):
+    content = {"reply_channel": reply_channel, "path": "/ws/notifications/", "order": 0, "query_string": b"",
+               "headers": [[b"origin", b"http://localhost:8000"], *headers]}
+    return Message(content, channel_name, None)
+
+
+def session_cookie(client, settings):
+    return [b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()]
+
+
+def test_anonymous_sockets_are_ended_with_4403(layer_config):
+    with pytest.raises(SocketAuthError) as raised:
+        consumers.connect(message("websocket.connect", new_channel(layer_config)))
+    assert raised.value.code == 4403
+
+
+def test_anonymous_viewers_when_the_setting_allows_them(layer_config, settings):
+    settings.TRACKER_ANONYMOUS_VIEWERS = True
+    reply = new_channel(layer_config)
+    consumers.connect(message("websocket.connect", reply))
+    assert receive(layer_config, reply) == {"accept": True}
+    Group(GROUP).send({"text": "hi"})
+    assert receive(layer_config, reply) == {"text": "hi"}
+
+
+def test_a_user_joins_both_groups_and_leaves_them_on_disconnect(layer_config, settings, client, django_user_model):
+    user = django_user_model.objects.create_user("viewer", password="viewer-pass-1")
+    client.force_login(user)
+    reply = new_channel(layer_config)
+    consumers.connect(message("websocket.connect", reply, [session_cookie(client, settings)]))
+    assert receive(layer_config, reply) == {"accept": True}
+    Group(GROUP).send({"text": "all"})
+    Group(user_group_name(user)).send({"text": "mine"})
+    assert receive(layer_config, reply, 2) == [{"text": "all"}, {"text": "mine"}]
+    consumers.disconnect(message("websocket.disconnect", reply))
+    Group(GROUP).send({"text": "all"})
+    Group(user_group_name(user)).send({"text": "mine"})
+    assert nothing_for(layer_config, reply)
+
+
+def test_keepalive_puts_the_socket_back_in_the_group(layer_config):
+    reply = new_channel(layer_config)
+    consumers.keepalive(message("websocket.keepalive", reply))
+    Group(GROUP).send({"text": "still here"})
+    assert receive(layer_config, reply) == {"text": "still here"}
+
+
+@pytest.mark.parametrize("channel, consumer", [
+    ("websocket.connect", consumers.connect),
+    ("websocket.keepalive", consumers.keepalive),
+    ("websocket.disconnect", consumers.disconnect),
+])
+def test_the_project_routes_the_notifications_path(channel, consumer):
+    router = Router("tracker_project.routing.channel_routing")
+    assert router.match(message(channel, "daphne.response.x!y")) == (consumer, {})
+    assert channel in router.channels

@@ -1,0 +1,50 @@
+"""The notifications socket as 1.x consumer functions: a viewer's socket joins the
+``notifications`` group (and the user's own group) on connect and leaves on
+disconnect. Only logged-in users, unless TRACKER_ANONYMOUS_VIEWERS is set."""
+
+import functools
+
+from django.conf import settings
+
+from channels1 import Group
+from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
+from channels1.security import allowed_hosts_only
+
+from .notifications import GROUP
+
+
+def viewers_only(func):
+    """login_required, unless settings.TRACKER_ANONYMOUS_VIEWERS is true (read at
+    each call, so it can change without a restart of the routing)."""
+    guarded = login_required(func)
+
+    @functools.wraps(func)
+    def inner(message, *args, **kwargs):
+        if getattr(settings, "TRACKER_ANONYMOUS_VIEWERS", False):
+            return func(message, *args, **kwargs)
+        return guarded(message, *args, **kwargs)
+
+    return inner
+
+
+@allowed_hosts_only
+@channel_session_user_from_http
+@viewers_only
+def connect(message):
+    Group(GROUP).add(message.reply_channel)
+    if message.user.is_authenticated:
+        Group(user_group_name(message.user)).add(message.reply_channel)
+    message.reply_channel.send({"accept": True})
+
+
+def keepalive(message):
+    """Old clients' keepalives: the socket is put back in the group, which refreshes
+    its membership before the group expiry drops it."""
+    Group(GROUP).add(message.reply_channel)
+
+
+@channel_session_user
+def disconnect(message):
+    Group(GROUP).discard(message.reply_channel)
+    if message.user.is_authenticated:
+        Group(user_group_name(message.user)).discard(message.reply_channel)

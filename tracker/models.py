@@ -1,0 +1,157 @@
+"""Incidents (points) and areas of interest (polygons), kept as GeoJSON. Areas also
+keep their bounding box in indexed columns, so finding the areas around a point is a
+SQL range query first and a shapely test on the few candidates after."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from . import geo
+
+
+class Severity(models.TextChoices):
+    URGENT = "UR", "urgent"
+    HIGH = "HI", "high"
+    MEDIUM = "ME", "medium"
+    LOW = "LO", "low"
+    INFO = "IN", "info"
+
+
+# Most severe first.
+SEVERITY_ORDER = [Severity.URGENT, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
+
+
+class Incident(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    severity = models.CharField(max_length=2, choices=Severity.choices, default=Severity.MEDIUM)
+    closed = models.BooleanField(default=False)
+    location = models.JSONField(help_text="A GeoJSON Point: {\"type\": \"Point\", \"coordinates\": [lon, lat]}")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("incident-edit", args=[self.pk])
+
+    def clean(self):
+        try:
+            geo.check_point(self.location)
+        except ValidationError as error:
+            raise ValidationError({"location": error.messages}) from error
+
+    @property
+    def lon(self):
+        return float(self.location["coordinates"][0])
+
+    @property
+    def lat(self):
+        return float(self.location["coordinates"][1])
+
+    @property
+    def alert_severities(self):
+        """Severities of the areas this incident alerts: its own and every lower one."""
+        return SEVERITY_ORDER[SEVERITY_ORDER.index(self.severity):]
+
+    def as_feature(self):
+        """This incident as a GeoJSON Feature."""
+        return feature(self, "incident", self.location, closed=self.closed)
+
+    def alerted_areas(self):
+        """The areas whose severity this incident alerts and that contain it; none if
+        it is closed."""
+        if self.closed:
+            return []
+        candidates = AreaOfInterest.objects.around(self.lon, self.lat).filter(severity__in=self.alert_severities)
+        return [area for area in candidates if area.contains(self.lon, self.lat)]
+
+
+class AreaQuerySet(models.QuerySet):
+    def around(self, lon, lat):
+        """Areas whose bounding box holds the point: the candidates for containing it."""
+        return self.filter(min_lon__lte=lon, max_lon__gte=lon, min_lat__lte=lat, max_lat__gte=lat)
+
+    def containing(self, lon, lat):
+        """Areas that contain the point (on the edge counts), as a list."""
+        return [area for area in self.around(lon, lat) if area.contains(lon, lat)]
+
+
+class AreaOfInterest(models.Model):
+    name = models.CharField(max_length=200)
+    severity = models.CharField(max_length=2, choices=Severity.choices, default=Severity.MEDIUM)
+    polygon = models.JSONField(help_text="A GeoJSON Polygon or MultiPolygon in lon/lat")
+    min_lon = models.FloatField(db_index=True, editable=False)
+    min_lat = models.FloatField(db_index=True, editable=False)
+    max_lon = models.FloatField(db_index=True, editable=False)
+    max_lat = models.FloatField(db_index=True, editable=False)
+
+    objects = AreaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "area of interest"
+        verbose_name_plural = "areas of interest"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("area-edit", args=[self.pk])
+
+    def clean(self):
+        try:
+            geo.check_polygon(self.polygon)
+        except ValidationError as error:
+            raise ValidationError({"polygon": error.messages}) from error
+
+    def set_bbox(self):
+        """Fill the bounding box columns from the polygon (save() does it; call it
+        yourself before bulk_create)."""
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = geo.bbox(self.polygon)
+        return self
+
+    def save(self, *args, **kwargs):
+        self.set_bbox()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "polygon" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "min_lon", "min_lat", "max_lon", "max_lat"}
+        super().save(*args, **kwargs)
+
+    def as_feature(self):
+        """This area as a GeoJSON Feature."""
+        return feature(self, "area", self.polygon)
+
+    def as_alerted(self):
+        """How an alert names this area."""
+        return {"id": self.pk, "name": self.name, "severity": self.severity, "url": self.get_absolute_url()}
+
+    def contains(self, lon, lat):
+        """True if the point is inside the polygon or on its edge (shapely, no prefilter)."""
+        return geo.contains(self.polygon, lon, lat)
+
+
+def feature(instance, model, geometry, **properties):
+    """A GeoJSON Feature of a tracker object; its id names the model too, so incidents
+    and areas never clash on a map."""
+    return {
+        "type": "Feature",
+        "id": f"{model}.{instance.pk}",
+        "geometry": geometry,
+        "properties": {
+            "id": instance.pk,
+            "model": model,
+            "name": instance.name,
+            "severity": instance.severity,
+            "severity_label": instance.get_severity_display(),
+            **properties,
+            "url": instance.get_absolute_url(),
+        },
+    }
+
+
+def feature_collection(instances):
+    return {"type": "FeatureCollection", "features": [instance.as_feature() for instance in instances]}
