@@ -1,0 +1,71 @@
+"""Live log tail sockets (``/ws/tailf/<id>/``) as Channels 1.x consumer functions: a
+logged-in viewer of a configured file gets its last lines, then live ones from the
+file's RQ job (tracker/jobs.py); frames ``{"action": "stop" | "start" | "ping"}``."""
+
+import json
+import logging
+
+from channels1.auth import channel_session_user, channel_session_user_from_http, login_required
+from channels1.exceptions import ChannelSocketException
+from channels1.security import allowed_hosts_only
+
+from . import jobs
+
+logger = logging.getLogger("tracker.demo")
+
+
+class NoSuchLogFile(ChannelSocketException):
+    """Ends a socket for an id that names no configured file: close code 4404, after
+    a frame the page can show."""
+
+    code = 4404
+
+    def run(self, message):
+        text = json.dumps({"error": "no such log file"})
+        message.reply_channel.send({"accept": True, "text": text, "close": self.code})
+
+
+def _file_id(text):
+    file_id = jobs.file_id_of(text)
+    if file_id is None:
+        raise NoSuchLogFile(text)
+    return file_id
+
+
+@allowed_hosts_only
+@channel_session_user_from_http
+@login_required
+def connect(message, file_id):
+    file_id = _file_id(file_id)
+    message.reply_channel.send({"accept": True}, immediately=True)
+    jobs.watch(file_id, message.reply_channel.name)
+    logger.info("%s started viewing log file %s", message.user.get_username(), file_id)
+
+
+@channel_session_user
+@login_required
+def receive(message, file_id):
+    file_id = _file_id(file_id)
+    try:
+        action = json.loads(message.get("text") or "")["action"]
+    except (ValueError, KeyError, TypeError):
+        action = None
+    channel = message.reply_channel.name
+    if action == "stop":
+        jobs.unwatch(file_id, channel)
+        message.reply_channel.send(jobs.frame(stopped="stopped"))
+    elif action == "start":
+        jobs.watch(file_id, channel)
+    elif action == "ping":
+        jobs.touch(file_id, channel)
+    else:
+        message.reply_channel.send(jobs.frame(error='send {"action": "start"}, "stop" or "ping"'))
+
+
+@channel_session_user
+def disconnect(message, file_id):
+    file_id = jobs.file_id_of(file_id)
+    if file_id is not None:
+        jobs.unwatch(file_id, message.reply_channel.name)
+        if message.user.is_authenticated:
+            logger.info("%s stopped viewing log file %s", message.user.get_username(), file_id)
