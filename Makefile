@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[test,bench]'
 	touch $@
 
+# Worker processes to start: `make run WORKERS=4`.
+WORKERS ?= 2
+
 run: venv
 	$(BIN)/python manage.py migrate
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -c worker=$(WORKERS)
 
 # The whole suite runs on the embedded Valkey that `make run` uses; the layer's suite
 # runs again on Debian's Redis 7.0 where it is installed.
