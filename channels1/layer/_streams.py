@@ -69,7 +69,8 @@ class Streams:
                 fresh = await self._read(channels, keys, wanted, blocking)
                 taken += fresh
                 share = -(-wanted // len(keys))
-                busy = [c for c in channels if sum(d.channel == c for d in fresh) == share]
+                # A share of one says nothing about what is left: no second read then.
+                busy = [c for c in channels if sum(d.channel == c for d in fresh) == share] if share > 1 else []
                 if busy and len(taken) < max_messages:
                     # Quiet channels left part of the batch unused: busy ones fill it.
                     busy_keys = [self._layer._stream_key(c) for c in busy]

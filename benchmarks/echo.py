@@ -1,0 +1,670 @@
+"""WebSocket echo benchmark: the Channels 1.x worker path against a channels 4 consumer in Daphne.
+Both go through one Daphne on one Redis; the worker path is the bridge, the layer and runworker.
+Run: python -m benchmarks.echo [--runs N] [--duration SECONDS] [--quick] [--json PATH]"""
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+import redis
+
+from . import _util
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER_PATH = "/ws/echo/"
+DAPHNE_PATH = "/ws/echo4/"
+PADDING = "x" * 32
+WORKER_THREADS = 32
+START_TIMEOUT = 60
+STOP_TIMEOUT = 10
+CONNECT_TIMEOUT = 20
+ECHO_TIMEOUT = 5
+DRAIN_SECONDS = 0.1
+SETTLE_TIMEOUT = 10
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclasses.dataclass(frozen=True)
+class EchoPath:
+    """Where the echo happens: ``workers`` runworker processes behind the bridge, or
+    the channels 4 consumer inside Daphne when ``workers`` is 0."""
+
+    workers: int
+    threads: int = 0
+
+    @property
+    def label(self):
+        if not self.workers:
+            return "channels 4 consumer in Daphne"
+        return f"worker path, {self.workers} worker{'s' * (self.workers > 1)} x {self.threads} thread" \
+               f"{'s' * (self.threads > 1)}"
+
+    @property
+    def url_path(self):
+        return WORKER_PATH if self.workers else DAPHNE_PATH
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    runs: int = 3
+    duration: float = 4.0
+    warmup: float = 1.0
+    clients: tuple = (1, 10, 50)
+    workers: tuple = (1, 2, 4)
+    threads: tuple = (WORKER_THREADS,)
+    client_processes: int = 1
+
+    @classmethod
+    def quick(cls, runs=1):
+        return cls(runs=runs, duration=1.5, warmup=0.5)
+
+    def paths(self):
+        return [EchoPath(0), *(EchoPath(workers, threads) for threads in self.threads for workers in self.workers)]
+
+
+# CPU time of the processes involved
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of a process, from /proc/<pid>/stat; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def redis_cpu_seconds(client):
+    info = client.info("cpu")
+    return info["used_cpu_user"] + info["used_cpu_sys"]
+
+
+def machine_busy_seconds():
+    """CPU time spent by every process on the machine (all cores), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+# Daphne and the workers
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class System:
+    """One Daphne serving the project, and the runworker processes of the path being
+    measured, all on one layer prefix of the given Redis."""
+
+    def __init__(self, redis_url, directory):
+        self.directory = Path(directory)
+        self.port = free_port()
+        self.prefix = f"benchecho{uuid.uuid4().hex[:8]}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tracker_project.settings",
+            "REDIS_URL": redis_url,
+            "CHANNEL_LAYER_PREFIX": self.prefix,
+            "DATABASE_PATH": str(self.directory / "db.sqlite3"),
+            "DJANGO_DEBUG": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.daphne = None
+        self.workers = []
+        self.started = 0
+
+    def _start(self, name, args):
+        self.started += 1
+        log_path = self.directory / f"{name}-{self.started}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+                                       stdout=log, stderr=subprocess.STDOUT)
+        process.log_path = log_path
+        return process
+
+    def start_daphne(self):
+        self.daphne = self._start("daphne", [
+            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "-v", "0",
+            "tracker_project.asgi:application",
+        ])
+        deadline = _util.Deadline(START_TIMEOUT)
+        while not deadline.passed():
+            if self.daphne.poll() is not None:
+                raise RuntimeError(f"Daphne exited with code {self.daphne.returncode}:\n{log_tail(self.daphne)}")
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"Daphne did not listen within {START_TIMEOUT}s:\n{log_tail(self.daphne)}")
+
+    def start_workers(self, count, threads):
+        for _ in range(count):
+            self.workers.append(self._start("worker", [
+                sys.executable, "manage.py", "runworker", "--threads", str(threads),
+            ]))
+        deadline = _util.Deadline(START_TIMEOUT)
+        for worker in self.workers:
+            while "Listening on channels" not in read_log(worker):
+                if worker.poll() is not None:
+                    raise RuntimeError(f"runworker exited with code {worker.returncode}:\n{log_tail(worker)}")
+                if deadline.passed():
+                    raise RuntimeError(f"runworker did not listen within {START_TIMEOUT}s:\n{log_tail(worker)}")
+                time.sleep(0.05)
+
+    def stop_workers(self):
+        stop_processes(self.workers)
+        self.workers = []
+
+    def stop(self):
+        stop_processes([*self.workers, self.daphne])
+        self.workers = []
+
+    def pids(self):
+        return {"daphne": [self.daphne.pid], "workers": [worker.pid for worker in self.workers]}
+
+    def ws_url(self, path):
+        return f"ws://127.0.0.1:{self.port}{path.url_path}"
+
+    def pending(self, client):
+        """Messages still in the normal channels' streams: waiting, or taken and not yet
+        acknowledged (acknowledged ones are deleted)."""
+        return sum(client.xlen(key) for key in client.scan_iter(match=f"{self.prefix}:c:*", count=1000))
+
+    def logged_problems(self):
+        """ERROR and WARNING lines, and tracebacks, in the logs of every process started."""
+        found = []
+        for log_path in sorted(self.directory.glob("*.log")):
+            for line in log_path.read_text(errors="replace").splitlines():
+                if " ERROR " in line or " WARNING " in line or line.startswith("Traceback"):
+                    found.append(f"{log_path.stem}: {line.strip()}")
+        return found
+
+
+def stop_processes(processes):
+    """SIGTERM to all, then wait; whatever is still running after the timeout is killed."""
+    processes = [process for process in processes if process is not None]
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = _util.Deadline(STOP_TIMEOUT)
+    for process in processes:
+        try:
+            process.wait(deadline.left())
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+
+def read_log(process):
+    return process.log_path.read_text(errors="replace")
+
+
+def log_tail(process, lines=30):
+    return "\n".join(read_log(process).splitlines()[-lines:])
+
+
+# The clients: a child process connects its share of the clients, then each client
+# echoes one frame at a time for the window the parent gave. The parent talks to it
+# over a pipe: ("connect", url, first, count) -> ("connected",); ("go", start, measure_from,
+# measure_to) -> ("result", data); ("stop",) ends it. Failures come back as ("error", text).
+
+
+def _client_main(pipe):
+    try:
+        asyncio.run(_client_serve(pipe))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            pipe.send(("error", traceback.format_exc()))
+        sys.exit(1)
+
+
+async def _client_serve(pipe):
+    loop = asyncio.get_running_loop()
+
+    async def command(timeout):
+        return await loop.run_in_executor(None, _util.receive_from, pipe, timeout)
+
+    while True:
+        kind, *args = await command(START_TIMEOUT * 10)
+        if kind == "stop":
+            return
+        url, first, count = args
+        connections = await _connect_all(url, count)
+        try:
+            pipe.send(("connected",))
+            kind, *window = await command(START_TIMEOUT)
+            if kind != "go":
+                raise RuntimeError(f"expected go, got {kind!r}")
+            tallies = await asyncio.gather(*(
+                _echo_client(connection, first + index, *window) for index, connection in enumerate(connections)
+            ))
+        finally:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await asyncio.gather(*(connection.close() for connection in connections), return_exceptions=True)
+        pipe.send(("result", _merge(tallies)))
+
+
+async def _connect_all(url, count):
+    from websockets.asyncio.client import connect
+
+    async with asyncio.timeout(CONNECT_TIMEOUT):
+        results = await asyncio.gather(*(
+            connect(url, compression=None, ping_interval=None, open_timeout=CONNECT_TIMEOUT, max_queue=None)
+            for _ in range(count)
+        ), return_exceptions=True)
+    failures = [result for result in results if isinstance(result, BaseException)]
+    if failures:
+        for result in results:
+            if not isinstance(result, BaseException):
+                await result.close()
+        raise RuntimeError(f"{len(failures)} of {count} connections failed, first: {failures[0]!r}")
+    return results
+
+
+async def _echo_client(connection, client, start, measure_from, measure_to):
+    """Closed loop: send a numbered frame, wait for it to come back, repeat. Counts the
+    echoes completed inside the measuring window, and everything that went wrong."""
+    from websockets.exceptions import ConnectionClosed
+
+    tally = {"echoes": 0, "sent": 0, "latencies": [], "lost": 0, "duplicates": 0, "mismatched": 0,
+             "closed": 0}
+    clock = time.monotonic
+    await asyncio.sleep(max(0.0, start - clock()))
+    number = 0
+    try:
+        while clock() < measure_to:
+            text = f"{client}:{number}:{PADDING}"
+            sent_at = clock()
+            await connection.send(text)
+            tally["sent"] += 1
+            try:
+                async with asyncio.timeout(ECHO_TIMEOUT):
+                    while (reply := await connection.recv()) != text:
+                        tally[_classify(reply, client, number)] += 1
+            except TimeoutError:
+                tally["lost"] += 1
+                return tally
+            done_at = clock()
+            if measure_from <= done_at < measure_to:
+                tally["echoes"] += 1
+                tally["latencies"].append(done_at - sent_at)
+            number += 1
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_SECONDS):
+                while True:
+                    tally[_classify(await connection.recv(), client, number)] += 1
+    except ConnectionClosed:
+        tally["closed"] += 1
+    return tally
+
+
+def _classify(reply, client, number):
+    """An unexpected frame: a repeat of an earlier echo of this client, or a wrong one."""
+    with contextlib.suppress(ValueError, AttributeError):
+        their_client, their_number, padding = reply.split(":")
+        if int(their_client) == client and int(their_number) < number and padding == PADDING:
+            return "duplicates"
+    return "mismatched"
+
+
+def _merge(tallies):
+    merged = {key: 0 for key in tallies[0] if key != "latencies"}
+    for tally in tallies:
+        for key in merged:
+            merged[key] += tally[key]
+    merged["latencies"] = [seconds for tally in tallies for seconds in tally["latencies"]]
+    return merged
+
+
+class Clients:
+    """The client processes, reaped on exit whatever happened."""
+
+    def __init__(self, processes):
+        self.context = multiprocessing.get_context("spawn")
+        self.count = processes
+        self.processes = []
+        self.pipes = []
+        self.start()
+
+    def start(self):
+        for index in range(self.count):
+            mine, theirs = self.context.Pipe()
+            process = self.context.Process(target=_client_main, args=(theirs,), name=f"clients{index}", daemon=True)
+            process.start()
+            theirs.close()
+            self.processes.append(process)
+            self.pipes.append(mine)
+
+    def stop(self):
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("stop",))
+        stopped = _util.reap(self.processes)
+        for pipe in self.pipes:
+            pipe.close()
+        self.processes = []
+        self.pipes = []
+        if stopped:
+            _progress(f"    had to stop {', '.join(stopped)}")
+
+    def restart(self):
+        """Fresh processes, after a failure left the old ones in an unknown state."""
+        self.stop()
+        self.start()
+
+    @property
+    def pids(self):
+        return [process.pid for process in self.processes]
+
+    def expect(self, pipe, kind, timeout):
+        message = _util.receive_from(pipe, timeout)
+        if message[0] == "error":
+            raise ClientsFailed(message[1])
+        if message[0] != kind:
+            raise ClientsFailed(f"expected {kind!r} from a client process, got {message[0]!r}")
+        return message[1:]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class ClientsFailed(Exception):
+    pass
+
+
+# One measurement
+
+
+def measure(system, clients, redis_client, path, count, settings):
+    """Echo messages/s, latency percentiles and CPU time per echo of each process, with
+    `count` clients on `path` for settings.duration seconds after settings.warmup."""
+    url = system.ws_url(path)
+    shares = [count // len(clients.pipes) + (index < count % len(clients.pipes))
+              for index in range(len(clients.pipes))]
+    active = [(pipe, share) for pipe, share in zip(clients.pipes, shares) if share]
+    first = 0
+    for pipe, share in active:
+        pipe.send(("connect", url, first, share))
+        first += share
+    for pipe, _ in active:
+        clients.expect(pipe, "connected", CONNECT_TIMEOUT * 2)
+    start = time.monotonic() + 0.05
+    measure_from = start + settings.warmup
+    measure_to = measure_from + settings.duration
+    for pipe, _ in active:
+        pipe.send(("go", start, measure_from, measure_to))
+    pids = {**system.pids(), "clients": clients.pids}
+    time.sleep(max(0.0, measure_from - time.monotonic()))
+    before = _cpu_snapshot(pids, redis_client)
+    time.sleep(max(0.0, measure_to - time.monotonic()))
+    after = _cpu_snapshot(pids, redis_client)
+    timeout = ECHO_TIMEOUT + DRAIN_SECONDS + CONNECT_TIMEOUT + 10
+    tally = _merge([clients.expect(pipe, "result", timeout)[0] for pipe, _ in active])
+    milliseconds = [seconds * 1000 for seconds in tally.pop("latencies")]
+    echoes = tally["echoes"]
+    result = {
+        "rate": echoes / settings.duration,
+        "p50": _util.percentile(milliseconds, 0.50),
+        "p99": _util.percentile(milliseconds, 0.99),
+        **tally,
+    }
+    machine = after.pop("machine") - before.pop("machine")
+    for name in before:
+        spent = None if before[name] is None or after[name] is None else after[name] - before[name]
+        result[f"cpu_{name}"] = spent / settings.duration if spent is not None else None
+        result[f"us_{name}"] = spent / echoes * 1e6 if spent is not None and echoes else None
+        machine -= spent or 0.0
+    result["cpu_other"] = max(0.0, machine / settings.duration)
+    return result
+
+
+def _cpu_snapshot(pids, redis_client):
+    snapshot = {}
+    for name, group in pids.items():
+        seconds = [process_cpu_seconds(pid) for pid in group]
+        snapshot[name] = None if not group or None in seconds else sum(seconds)
+    snapshot["redis"] = redis_cpu_seconds(redis_client)
+    snapshot["machine"] = machine_busy_seconds()
+    return snapshot
+
+
+def settle(system, redis_client, problems, name):
+    """Wait until the workers have taken and acknowledged every message, disconnects included."""
+    deadline = _util.Deadline(SETTLE_TIMEOUT)
+    while (left := system.pending(redis_client)) and not deadline.passed():
+        time.sleep(0.05)
+    if left:
+        problems.append(f"{name}: {left} message(s) still unacknowledged {SETTLE_TIMEOUT}s after the clients left")
+
+
+def check(result, name, problems):
+    wrong = {key: result[key] for key in ("lost", "duplicates", "mismatched", "closed") if result[key]}
+    if wrong:
+        problems.append(f"{name}: " + ", ".join(f"{value} {key}" for key, value in wrong.items())
+                        + f" (of {result['sent']} frames sent)")
+
+
+# Running every case and reporting
+
+
+def _progress(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(settings, url):
+    """Every path at every client count, the paths interleaved in each run so that drift
+    hits them alike. Returns the results by (path, clients) and the problems seen."""
+    results = {}
+    problems = []
+    cases = []
+    redis_client = redis.Redis.from_url(url)
+    with tempfile.TemporaryDirectory(prefix="bench-echo-") as directory, Clients(settings.client_processes) as clients:
+        system = System(url, directory)
+        try:
+            system.start_daphne()
+            for run_index in range(settings.runs):
+                # Every other run in reverse order, so that no path is always measured first.
+                for path in settings.paths()[::-1 if run_index % 2 else 1]:
+                    _run_path(system, clients, redis_client, path, settings, run_index, results, problems, cases)
+        finally:
+            system.stop()
+            problems += [f"log: {line}" for line in system.logged_problems()[:20]]
+            _util.clear_prefixes(url, [system.prefix])
+            redis_client.close()
+    return {"results": results, "problems": problems, "cases": cases}
+
+
+def _run_path(system, clients, redis_client, path, settings, run_index, results, problems, cases):
+    if system.daphne.poll() is not None:
+        raise RuntimeError(f"Daphne exited with code {system.daphne.returncode}:\n{log_tail(system.daphne)}")
+    try:
+        if path.workers:
+            system.start_workers(path.workers, path.threads)
+    except RuntimeError as error:
+        system.stop_workers()
+        problems.append(f"{path.label}, run {run_index + 1}: {str(error).strip()[-2000:]}")
+        _progress(f"    FAILED: {problems[-1]}")
+        for count in settings.clients:
+            results.setdefault((path, count), []).append(None)
+        return
+    try:
+        for count in settings.clients:
+            name = f"{path.label}, {count} client{'s' * (count > 1)}, run {run_index + 1}"
+            try:
+                result = measure(system, clients, redis_client, path, count, settings)
+            except (ClientsFailed, TimeoutError, OSError, EOFError) as error:
+                problems.append(f"{name}: {type(error).__name__}: {str(error).strip()[-2000:]}")
+                _progress(f"    FAILED: {problems[-1]}")
+                result = None
+                clients.restart()
+            results.setdefault((path, count), []).append(result)
+            cases.append({"case": name, "result": result})
+            if result:
+                check(result, name, problems)
+                _progress(f"{name}: {result['rate']:,.0f} msg/s, p50 {result['p50']:.2f} ms, "
+                          f"p99 {result['p99']:.2f} ms, Daphne {_cpu_text(result, 'daphne')}, "
+                          f"workers {_cpu_text(result, 'workers')}, redis {_cpu_text(result, 'redis')}, "
+                          f"clients {_cpu_text(result, 'clients')}, other processes {result['cpu_other']:.2f} cores")
+            if path.workers:
+                settle(system, redis_client, problems, name)
+    finally:
+        if path.workers:
+            system.stop_workers()
+
+
+def _cpu_text(result, name):
+    if result[f"us_{name}"] is None:
+        return "n/a"
+    return f"{result[f'us_{name}']:.0f} us/msg ({result[f'cpu_{name}'] * 100:.0f}% of a core)"
+
+
+PROCESSES = ("daphne", "workers", "redis", "clients")
+
+
+def summarize(raw, settings):
+    rows = []
+    for count in settings.clients:
+        baseline = _util.median(_values(raw["results"].get((EchoPath(0), count), []), "rate"))
+        for path in settings.paths():
+            runs = raw["results"].get((path, count), [])
+            rates = [value for value in _values(runs, "rate") if value is not None]
+            rate = _util.median(rates)
+            row = {
+                "path": path.label,
+                "workers": path.workers,
+                "threads": path.threads,
+                "clients": count,
+                "rate": rate,
+                "ratio": _util.ratio(rate, baseline) if path.workers else None,
+                "spread": (max(rates) - min(rates)) / 2 / rate if len(rates) > 1 and rate else None,
+                "p50": _util.median(_values(runs, "p50")),
+                "p99": _util.median(_values(runs, "p99")),
+                "runs": {key: _values(runs, key) for key in ("rate", "p50", "p99")},
+            }
+            for name in PROCESSES:
+                row[f"us_{name}"] = _util.median(_values(runs, f"us_{name}"))
+                row[f"cpu_{name}"] = _util.median(_values(runs, f"cpu_{name}"))
+            row["cpu_other"] = _util.median(_values(runs, "cpu_other"))
+            rows.append(row)
+    return rows
+
+
+def _values(runs, key):
+    return [run[key] if run else None for run in runs]
+
+
+def targets(rows):
+    """The two targets, per worker configuration; reported, not asserted."""
+    lines = []
+    for row in rows:
+        if not row["workers"]:
+            continue
+        if row["clients"] == 50 and row["ratio"] is not None:
+            lines.append(f"msg/s at 50 clients >= 0.8x in-Daphne, {row['path']}: {row['ratio']:.3f}x "
+                         f"-> {'met' if row['ratio'] >= 0.8 else 'NOT met'}")
+        if row["clients"] == 1 and row["p50"] is not None:
+            lines.append(f"p50 at 1 client < 2 ms, {row['path']}: {row['p50']:.2f} ms "
+                         f"-> {'met' if row['p50'] < 2 else 'NOT met'}")
+    return lines
+
+
+def format_report(rows, settings, machine):
+    headers = ["path", "clients", "msg/s", "runs +/-", "vs in-Daphne", "p50 ms", "p99 ms",
+               "Daphne us/msg", "workers us/msg", "Redis us/msg", "clients us/msg", "other cores"]
+    table = _util.format_table(headers, [
+        [row["path"], row["clients"], _util.format_number(row["rate"], "msg/s"),
+         "n/a" if row["spread"] is None else f"{row['spread'] * 100:.0f}%", _util.format_ratio(row["ratio"]),
+         _util.format_number(row["p50"], "ms"), _util.format_number(row["p99"], "ms"),
+         *(_util.format_number(row[f"us_{name}"], "us") for name in PROCESSES),
+         "n/a" if row["cpu_other"] is None else f"{row['cpu_other']:.2f}"]
+        for row in rows
+    ])
+    return "\n".join([
+        f"WebSocket echo through one Daphne: worker path {WORKER_PATH} (bridge -> RedisChannelLayer -> runworker "
+        f"--threads {'/'.join(map(str, settings.threads))}) against {DAPHNE_PATH} (channels 4 AsyncWebsocketConsumer).",
+        f"Closed-loop clients, one frame in flight each, in {settings.client_processes} client process(es); "
+        f"{settings.warmup:g}s warmup + {settings.duration:g}s measured; median of {settings.runs} run(s).",
+        "runs +/-: half the range of msg/s over the runs, relative to the median. us/msg: CPU time of each "
+        "process (all workers together, all client processes together) per echoed message.",
+        "other cores: CPU used during the measurement by processes outside the benchmark.",
+        _util.describe_machine(machine),
+        "",
+        table,
+        "",
+        "Targets (reported, not asserted):",
+        *(f"  {line}" for line in targets(rows)),
+    ])
+
+
+def _numbers(text):
+    return tuple(int(part) for part in text.split(",")) if text else None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.echo", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, help="runs per case (default 3, or 1 with --quick)")
+    parser.add_argument("--duration", type=float, help="measured seconds per case (default 4, or 1.5 with --quick)")
+    parser.add_argument("--threads", help=f"runworker --threads, comma-separated (default {WORKER_THREADS})")
+    parser.add_argument("--workers", help="worker process counts, comma-separated (default 1,2,4)")
+    parser.add_argument("--clients", help="concurrent client counts, comma-separated (default 1,10,50)")
+    parser.add_argument("--client-processes", type=int, help="processes the clients are spread over (default 1)")
+    parser.add_argument("--quick", action="store_true", help="a small smoke run, under a minute")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    options = parser.parse_args(argv)
+    settings = Settings.quick() if options.quick else Settings()
+    changes = {
+        "runs": options.runs,
+        "duration": options.duration,
+        "threads": _numbers(options.threads),
+        "workers": _numbers(options.workers),
+        "clients": _numbers(options.clients),
+        "client_processes": options.client_processes,
+    }
+    settings = dataclasses.replace(settings, **{key: value for key, value in changes.items() if value})
+
+    started = time.monotonic()
+    with _util.redis_server() as url:
+        machine = _util.machine_info(url)
+        _progress(_util.describe_machine(machine))
+        raw = run(settings, url)
+    rows = summarize(raw, settings)
+    print(format_report(rows, settings, machine))
+    if raw["problems"]:
+        print("\nProblems:")
+        for problem in raw["problems"]:
+            print(f"  - {problem}")
+    print(f"\nTook {time.monotonic() - started:.0f}s.")
+    results = {
+        "benchmark": "echo",
+        "machine": machine,
+        "settings": dataclasses.asdict(settings),
+        "rows": rows,
+        "problems": raw["problems"],
+        "cases": raw["cases"],
+    }
+    if options.json:
+        _util.write_json(options.json, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()
