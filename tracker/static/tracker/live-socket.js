@@ -1,0 +1,106 @@
+// A live WebSocket for the tracker pages (chat, map, log tail). Before each (re)connect it
+// GETs a short-lived token from the ws-token view (403: logged out) and opens
+// ws(s)://host/<path>?token=…; it keeps a status line up to date and reconnects with
+// exponential backoff (0.5 s, doubling up to 10 s). Close codes: 4401 token bad or
+// expired (new token, reconnect), 4403 login required (stop, show a log-in link).
+//
+// Load it with <script src=".../live-socket.js" data-token-url="…" data-login-url="…">.
+//
+//   const live = LiveSocket({
+//     path,             // "/ws/…/", or a function returning it, called before each connect
+//     status,           // the status line element
+//     onMessage(data),  // each frame, parsed from JSON
+//     onOpen(),         // optional; may return a promise: "live" shows once it settles
+//     reconnectStatus,  // [text, kind] after another close; default ["reconnecting…"]
+//     stopOn,           // {closeCode: text}: stop and show text as an error
+//     ping,             // optional frame to send every 30 s
+//   });
+//   live.send(obj)      // send as JSON if open; true if sent
+//   live.connect()      // (re)connect now, replacing the current socket
+//   live.reconnect()    // close the current socket; it reconnects as after any drop
+//   live.setStatus(text, kind)
+//   live.active         // false once stopped (logged out or a stopOn code)
+(function () {
+  const config = document.currentScript.dataset;
+
+  window.LiveSocket = function ({path, status, onMessage, onOpen, reconnectStatus = ["reconnecting…"],
+                                 stopOn = {}, ping = null}) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    let socket = null, delay = 500, active = false, pinger = null;
+
+    function setStatus(text, kind) {
+      status.textContent = text;
+      status.className = "status" + (kind ? " " + kind : "");
+    }
+    function loggedOut(text) {
+      active = false;
+      setStatus(text + ": ", "error");
+      const link = document.createElement("a");
+      link.href = config.loginUrl + "?next=" + encodeURIComponent(location.pathname);
+      link.textContent = "log in again";
+      status.append(link);
+    }
+    function retry(text, kind) {
+      setStatus(text, kind);
+      setTimeout(() => { if (active) open(); }, delay);
+      delay = Math.min(delay * 2, 10000);
+    }
+    async function fetchToken() {
+      const response = await fetch(config.tokenUrl, {credentials: "same-origin", cache: "no-store"});
+      if (response.status === 403) return null;
+      if (!response.ok) throw new Error(`token request failed (${response.status})`);
+      return (await response.json()).token;
+    }
+    function send(obj) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify(obj));
+      return true;
+    }
+    function drop() {  // forget the current socket without reconnecting
+      clearInterval(pinger);
+      if (socket) { socket.onclose = null; socket.close(); }
+      socket = null;
+    }
+    async function open() {
+      drop();
+      const url = `${scheme}://${location.host}${typeof path === "function" ? path() : path}`;
+      setStatus("connecting…");
+      let token;
+      try {
+        token = await fetchToken();
+      } catch (error) {
+        retry("no connection, retrying…", "error");
+        return;
+      }
+      if (token === null) { loggedOut("signed out"); return; }
+      if (!active) return;
+      const current = socket = new WebSocket(`${url}?token=${encodeURIComponent(token)}`);
+      current.onopen = async () => {
+        delay = 500;
+        if (onOpen) await onOpen();
+        if (current.readyState === WebSocket.OPEN) setStatus("live", "live");
+      };
+      current.onmessage = (event) => onMessage(JSON.parse(event.data));
+      current.onclose = (event) => {
+        if (socket !== current) return;
+        clearInterval(pinger);
+        if (event.code in stopOn) { active = false; setStatus(stopOn[event.code], "error"); }
+        else if (event.code === 4403) loggedOut("login required");
+        else if (event.code === 4401) retry("socket token expired or invalid, getting a new one…", "error");
+        else if (active) retry(...reconnectStatus);
+      };
+      if (ping) pinger = setInterval(() => send(ping), 30000);
+    }
+    function connect() {
+      active = true;
+      open();
+    }
+
+    connect();
+    return {
+      send, connect, setStatus,
+      reconnect() { if (socket) socket.close(); },
+      get active() { return active; },
+    };
+  };
+})();
