@@ -94,7 +94,10 @@ async def send_held(held):
         if isinstance(held[i][0], Channel):
             while j < len(held) and isinstance(held[j][0], Channel):
                 j += 1
-        await asyncio.gather(*(_send_with_retry(target, content) for target, content in held[i:j]))
+        if j - i == 1:
+            await _send_with_retry(*held[i])
+        else:
+            await asyncio.gather(*(_send_with_retry(target, content) for target, content in held[i:j]))
         i = j
 
 

@@ -22,6 +22,7 @@ from ._streams import Streams
 logger = logging.getLogger("channels1.layer")
 
 DELIVERY_MODES = ("at-least-once", "at-most-once")
+CHECKED_NAMES = 10_000
 
 
 class RedisChannelLayer(BaseChannelLayer):
@@ -71,13 +72,13 @@ class RedisChannelLayer(BaseChannelLayer):
         self.client_prefix = uuid.uuid4().hex
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()
-        self._received_names = set()  # names already checked: receive() is the hot path
+        self._checked_names = set()
 
     # The channels 4 interface
 
     async def send(self, channel, message):
         """Send a message to a channel; raises ChannelFull at capacity."""
-        self.require_valid_channel_name(channel)
+        self._check_channel_name(channel)
         runtime = await self._runtime()
         body = pack_message(channel, message, self.max_message_size)
         now = self._now_ms()
@@ -92,11 +93,7 @@ class RedisChannelLayer(BaseChannelLayer):
     async def receive(self, channel):
         """The next message on a channel. A cancelled receive loses no message and
         keeps the channel's order."""
-        if channel not in self._received_names:
-            self.require_valid_channel_name(channel)
-            if len(self._received_names) > 10000:
-                self._received_names.clear()
-            self._received_names.add(channel)
+        self._check_channel_name(channel)
         runtime = await self._runtime()
         if "!" in channel:
             return await runtime.process_channels.receive(channel)
@@ -202,6 +199,14 @@ class RedisChannelLayer(BaseChannelLayer):
         if not runtime.started:
             await runtime.start()
         return runtime
+
+    def _check_channel_name(self, channel):
+        # Sends and receives are the hot path: each name is checked once.
+        if channel not in self._checked_names:
+            self.require_valid_channel_name(channel)
+            if len(self._checked_names) > CHECKED_NAMES:
+                self._checked_names.clear()
+            self._checked_names.add(channel)
 
     def _now_ms(self):
         return int(time.time() * 1000) + self._clock_offset_ms
