@@ -1,11 +1,14 @@
 """Helpers shared by the benchmarks: the Redis server to run against, statistics,
-bounded waits on child processes, and the plain-text report."""
+bounded waits on child processes, the command line and the plain-text report."""
 
+import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import redis
@@ -139,7 +142,50 @@ def reap(processes, timeout=20):
     return stopped
 
 
-# The report
+# The command line and the report
+
+
+def progress(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def argument_parser(name, doc, quick_help):
+    """The parser of ``python -m benchmarks.<name>`` with the options every benchmark has."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.splitlines()[0])
+    parser.add_argument("--runs", type=int, help="runs per case (default 3, or 1 with --quick)")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    return parser
+
+
+def run_and_report(name, settings, run, summarize, format_report, json_path=None, prefixes=()):
+    """Run ``run(settings, url)`` on the benchmark server, print the report of its
+    summarized rows and the problems seen; the results, also written to ``json_path``."""
+    started = time.monotonic()
+    with redis_server() as url:
+        machine = machine_info(url)
+        progress(describe_machine(machine))
+        raw = run(settings, url)
+        if prefixes:
+            clear_prefixes(url, prefixes)
+    rows = summarize(raw, settings)
+    print(format_report(rows, settings, machine))
+    if raw["problems"]:
+        print("\nProblems:")
+        for problem in raw["problems"]:
+            print(f"  - {problem}")
+    print(f"\nTook {time.monotonic() - started:.0f}s.")
+    results = {
+        "benchmark": name,
+        "machine": machine,
+        "settings": dataclasses.asdict(settings),
+        "rows": rows,
+        "problems": raw["problems"],
+        "cases": raw["cases"],
+    }
+    if json_path:
+        write_json(json_path, results)
+    return results
 
 
 def format_table(headers, rows):

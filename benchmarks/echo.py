@@ -2,27 +2,22 @@
 Both go through one Daphne on one Redis; the worker path is the bridge, the layer and runworker.
 Run: python -m benchmarks.echo [--runs N] [--duration SECONDS] [--quick] [--json PATH]"""
 
-import argparse
 import asyncio
 import contextlib
 import dataclasses
 import multiprocessing
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import uuid
-from pathlib import Path
 
 import redis
 
+from channels1.testing import LiveSystem
+
 from . import _util
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKER_PATH = "/ws/echo/"
 DAPHNE_PATH = "/ws/echo4/"
 PADDING = "x" * 32
@@ -102,84 +97,16 @@ def machine_busy_seconds():
 # Daphne and the workers
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class System:
+class System(LiveSystem):
     """One Daphne serving the project, and the runworker processes of the path being
     measured, all on one layer prefix of the given Redis."""
 
     def __init__(self, redis_url, directory):
-        self.directory = Path(directory)
-        self.port = free_port()
-        self.prefix = f"benchecho{uuid.uuid4().hex[:8]}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tracker_project.settings",
-            "REDIS_URL": redis_url,
-            "CHANNEL_LAYER_PREFIX": self.prefix,
-            "DATABASE_PATH": str(self.directory / "db.sqlite3"),
-            "DJANGO_DEBUG": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.daphne = None
-        self.workers = []
-        self.started = 0
-
-    def _start(self, name, args):
-        self.started += 1
-        log_path = self.directory / f"{name}-{self.started}.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=subprocess.STDOUT)
-        process.log_path = log_path
-        return process
-
-    def start_daphne(self):
-        self.daphne = self._start("daphne", [
-            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "-v", "0",
-            "tracker_project.asgi:application",
-        ])
-        deadline = _util.Deadline(START_TIMEOUT)
-        while not deadline.passed():
-            if self.daphne.poll() is not None:
-                raise RuntimeError(f"Daphne exited with code {self.daphne.returncode}:\n{log_tail(self.daphne)}")
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"Daphne did not listen within {START_TIMEOUT}s:\n{log_tail(self.daphne)}")
-
-    def start_workers(self, count, threads):
-        for _ in range(count):
-            self.workers.append(self._start("worker", [
-                sys.executable, "manage.py", "runworker", "--threads", str(threads),
-            ]))
-        deadline = _util.Deadline(START_TIMEOUT)
-        for worker in self.workers:
-            while "Listening on channels" not in read_log(worker):
-                if worker.poll() is not None:
-                    raise RuntimeError(f"runworker exited with code {worker.returncode}:\n{log_tail(worker)}")
-                if deadline.passed():
-                    raise RuntimeError(f"runworker did not listen within {START_TIMEOUT}s:\n{log_tail(worker)}")
-                time.sleep(0.05)
-
-    def stop_workers(self):
-        stop_processes(self.workers)
-        self.workers = []
-
-    def stop(self):
-        stop_processes([*self.workers, self.daphne])
-        self.workers = []
+        super().__init__(redis_url, directory, prefix="benchecho", env={"DJANGO_DEBUG": "0"},
+                         daphne_options=("-v", "0"), start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT)
 
     def pids(self):
         return {"daphne": [self.daphne.pid], "workers": [worker.pid for worker in self.workers]}
-
-    def ws_url(self, path):
-        return f"ws://127.0.0.1:{self.port}{path.url_path}"
 
     def pending(self, client):
         """Messages still in the normal channels' streams: waiting, or taken and not yet
@@ -194,29 +121,6 @@ class System:
                 if " ERROR " in line or " WARNING " in line or line.startswith("Traceback"):
                     found.append(f"{log_path.stem}: {line.strip()}")
         return found
-
-
-def stop_processes(processes):
-    """SIGTERM to all, then wait; whatever is still running after the timeout is killed."""
-    processes = [process for process in processes if process is not None]
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = _util.Deadline(STOP_TIMEOUT)
-    for process in processes:
-        try:
-            process.wait(deadline.left())
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
-
-
-def read_log(process):
-    return process.log_path.read_text(errors="replace")
-
-
-def log_tail(process, lines=30):
-    return "\n".join(read_log(process).splitlines()[-lines:])
 
 
 # The clients: a child process connects its share of the clients, then each client
@@ -361,7 +265,7 @@ class Clients:
         self.processes = []
         self.pipes = []
         if stopped:
-            _progress(f"    had to stop {', '.join(stopped)}")
+            _util.progress(f"    had to stop {', '.join(stopped)}")
 
     def restart(self):
         """Fresh processes, after a failure left the old ones in an unknown state."""
@@ -397,7 +301,7 @@ class ClientsFailed(Exception):
 def measure(system, clients, redis_client, path, count, settings):
     """Echo messages/s, latency percentiles and CPU time per echo of each process, with
     `count` clients on `path` for settings.duration seconds after settings.warmup."""
-    url = system.ws_url(path)
+    url = system.ws_url(path.url_path)
     shares = [count // len(clients.pipes) + (index < count % len(clients.pipes))
               for index in range(len(clients.pipes))]
     active = [(pipe, share) for pipe, share in zip(clients.pipes, shares) if share]
@@ -466,10 +370,6 @@ def check(result, name, problems):
 # Running every case and reporting
 
 
-def _progress(text):
-    print(text, file=sys.stderr, flush=True)
-
-
 def run(settings, url):
     """Every path at every client count, the paths interleaved in each run so that drift
     hits them alike. Returns the results by (path, clients) and the problems seen."""
@@ -495,14 +395,14 @@ def run(settings, url):
 
 def _run_path(system, clients, redis_client, path, settings, run_index, results, problems, cases):
     if system.daphne.poll() is not None:
-        raise RuntimeError(f"Daphne exited with code {system.daphne.returncode}:\n{log_tail(system.daphne)}")
+        raise RuntimeError(f"Daphne exited with code {system.daphne.returncode}:\n{system.log(system.daphne, 30)}")
     try:
         if path.workers:
             system.start_workers(path.workers, path.threads)
     except RuntimeError as error:
         system.stop_workers()
         problems.append(f"{path.label}, run {run_index + 1}: {str(error).strip()[-2000:]}")
-        _progress(f"    FAILED: {problems[-1]}")
+        _util.progress(f"    FAILED: {problems[-1]}")
         for count in settings.clients:
             results.setdefault((path, count), []).append(None)
         return
@@ -513,14 +413,14 @@ def _run_path(system, clients, redis_client, path, settings, run_index, results,
                 result = measure(system, clients, redis_client, path, count, settings)
             except (ClientsFailed, TimeoutError, OSError, EOFError) as error:
                 problems.append(f"{name}: {type(error).__name__}: {str(error).strip()[-2000:]}")
-                _progress(f"    FAILED: {problems[-1]}")
+                _util.progress(f"    FAILED: {problems[-1]}")
                 result = None
                 clients.restart()
             results.setdefault((path, count), []).append(result)
             cases.append({"case": name, "result": result})
             if result:
                 check(result, name, problems)
-                _progress(f"{name}: {result['rate']:,.0f} msg/s, p50 {result['p50']:.2f} ms, "
+                _util.progress(f"{name}: {result['rate']:,.0f} msg/s, p50 {result['p50']:.2f} ms, "
                           f"p99 {result['p99']:.2f} ms, Daphne {_cpu_text(result, 'daphne')}, "
                           f"workers {_cpu_text(result, 'workers')}, redis {_cpu_text(result, 'redis')}, "
                           f"clients {_cpu_text(result, 'clients')}, other processes {result['cpu_other']:.2f} cores")
@@ -620,15 +520,12 @@ def _numbers(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.echo", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, help="runs per case (default 3, or 1 with --quick)")
+    parser = _util.argument_parser("echo", __doc__, "a small smoke run, under a minute")
     parser.add_argument("--duration", type=float, help="measured seconds per case (default 4, or 1.5 with --quick)")
     parser.add_argument("--threads", help=f"runworker --threads, comma-separated (default {WORKER_THREADS})")
     parser.add_argument("--workers", help="worker process counts, comma-separated (default 1,2,4)")
     parser.add_argument("--clients", help="concurrent client counts, comma-separated (default 1,10,50)")
     parser.add_argument("--client-processes", type=int, help="processes the clients are spread over (default 1)")
-    parser.add_argument("--quick", action="store_true", help="a small smoke run, under a minute")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     options = parser.parse_args(argv)
     settings = Settings.quick() if options.quick else Settings()
     changes = {
@@ -640,30 +537,7 @@ def main(argv=None):
         "client_processes": options.client_processes,
     }
     settings = dataclasses.replace(settings, **{key: value for key, value in changes.items() if value})
-
-    started = time.monotonic()
-    with _util.redis_server() as url:
-        machine = _util.machine_info(url)
-        _progress(_util.describe_machine(machine))
-        raw = run(settings, url)
-    rows = summarize(raw, settings)
-    print(format_report(rows, settings, machine))
-    if raw["problems"]:
-        print("\nProblems:")
-        for problem in raw["problems"]:
-            print(f"  - {problem}")
-    print(f"\nTook {time.monotonic() - started:.0f}s.")
-    results = {
-        "benchmark": "echo",
-        "machine": machine,
-        "settings": dataclasses.asdict(settings),
-        "rows": rows,
-        "problems": raw["problems"],
-        "cases": raw["cases"],
-    }
-    if options.json:
-        _util.write_json(options.json, results)
-    return results
+    return _util.run_and_report("echo", settings, run, summarize, format_report, options.json)
 
 
 if __name__ == "__main__":

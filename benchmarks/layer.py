@@ -3,7 +3,6 @@ same Redis server in the same run, for send-to-receive throughput, round-trip la
 and group_send fan-out. Run: python -m benchmarks.layer [--runs N] [--messages N] [--quick]
 [--json PATH]"""
 
-import argparse
 import asyncio
 import collections
 import contextlib
@@ -498,17 +497,13 @@ def _fanout_size(children, receivers, runner, layer, size, settings):
 # Running the cases and reporting
 
 
-def _progress(text):
-    print(text, file=sys.stderr, flush=True)
-
-
 def _attempt(problems, name, function, *args):
     """Run one case; a failure is recorded and the benchmark goes on."""
     try:
         return function(*args)
     except (ChildFailed, TimeoutError, OSError, EOFError) as error:
         problems.append(f"{name}: {type(error).__name__}: {str(error).strip()[-2000:]}")
-        _progress(f"    FAILED: {problems[-1]}")
+        _util.progress(f"    FAILED: {problems[-1]}")
         return None
 
 
@@ -526,7 +521,7 @@ def run(settings, url):
                 throughput.setdefault((consumers, variant.label), []).append(result)
                 cases.append({"case": name, "result": result})
                 if result:
-                    _progress(f"{name}: {result['rate']:,.0f} msg/s, split {result['per_consumer']}")
+                    _util.progress(f"{name}: {result['rate']:,.0f} msg/s, split {result['per_consumer']}")
                     if result["duplicates"] or result["missing"] or result["damaged"]:
                         problems.append(
                             f"{name}: {result['duplicates']} duplicate deliveries; when the count reached "
@@ -543,7 +538,7 @@ def run(settings, url):
             latency.setdefault(variant.label, []).append(result)
             cases.append({"case": name, "result": result})
             if result:
-                _progress(f"{name}: p50 {result['p50']:.3f} ms, p99 {result['p99']:.3f} ms")
+                _util.progress(f"{name}: p50 {result['p50']:.3f} ms, p99 {result['p99']:.3f} ms")
                 if result["wrong"] or result["round_trips"] < settings.round_trips:
                     problems.append(f"{name}: {result['wrong']} wrong replies, "
                                     f"{result['round_trips']} of {settings.round_trips} round trips done")
@@ -557,7 +552,7 @@ def run(settings, url):
                 cases.append({"case": name, "result": result})
                 for size, outcome in result.items():
                     fanout.setdefault((processes, size, kind), []).append(outcome)
-                    _progress(f"{name}: {size} members {outcome['ms']:.2f} ms")
+                    _util.progress(f"{name}: {size} members {outcome['ms']:.2f} ms")
                     problems += [f"{name}, {size} members: {problem}" for problem in outcome["problems"]]
 
     return {"throughput": throughput, "latency": latency, "fanout": fanout, "cases": cases, "problems": problems}
@@ -642,42 +637,16 @@ def format_report(rows, settings, machine):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.layer", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, help="runs per case (default 3, or 1 with --quick)")
+    parser = _util.argument_parser("layer", __doc__, "a small smoke run, well under a minute")
     parser.add_argument("--messages", type=int, help="messages per throughput run (default 10000)")
-    parser.add_argument("--quick", action="store_true", help="a small smoke run, well under a minute")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     options = parser.parse_args(argv)
     settings = Settings.quick() if options.quick else Settings()
     if options.runs:
         settings = dataclasses.replace(settings, runs=options.runs)
     if options.messages:
         settings = dataclasses.replace(settings, messages=options.messages)
-
-    started = time.monotonic()
-    with _util.redis_server() as url:
-        machine = _util.machine_info(url)
-        _progress(_util.describe_machine(machine))
-        raw = run(settings, url)
-        _util.clear_prefixes(url, PREFIXES.values())
-    rows = summarize(raw, settings)
-    print(format_report(rows, settings, machine))
-    if raw["problems"]:
-        print("\nProblems:")
-        for problem in raw["problems"]:
-            print(f"  - {problem}")
-    print(f"\nTook {time.monotonic() - started:.0f}s.")
-    results = {
-        "benchmark": "layer",
-        "machine": machine,
-        "settings": dataclasses.asdict(settings),
-        "rows": rows,
-        "problems": raw["problems"],
-        "cases": raw["cases"],
-    }
-    if options.json:
-        _util.write_json(options.json, results)
-    return results
+    return _util.run_and_report("layer", settings, run, summarize, format_report, options.json,
+                                prefixes=PREFIXES.values())
 
 
 if __name__ == "__main__":

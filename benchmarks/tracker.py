@@ -9,20 +9,15 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import uuid
-from pathlib import Path
+
+from channels1.testing import LiveSystem
 
 from . import _util
 
-ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
 DELIVERY_TIMEOUT = 30
 CLIENT_PROCESSES = 4
@@ -65,82 +60,18 @@ AreaOfInterest.objects.bulk_create([cell(x, y) for x in range(side) for y in ran
 """
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class System:
-    """Daphne and two runworker processes on the project's settings, with a database
-    and a layer prefix of their own; anonymous viewers allowed."""
+class System(LiveSystem):
+    """Daphne and runworker processes on the project's settings, with a database, AREAS
+    areas of interest and a layer prefix of their own; anonymous viewers allowed."""
 
     def __init__(self, redis_url, directory):
-        self.directory = Path(directory)
-        self.port = free_port()
-        self.prefix = f"benchtracker{uuid.uuid4().hex[:8]}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tracker_project.settings",
-            "REDIS_URL": redis_url,
-            "CHANNEL_LAYER_PREFIX": self.prefix,
-            "DATABASE_PATH": str(self.directory / "db.sqlite3"),
-            "DJANGO_DEBUG": "0",
-            "TRACKER_ANONYMOUS_VIEWERS": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.processes = []
+        super().__init__(redis_url, directory, prefix="benchtracker",
+                         env={"DJANGO_DEBUG": "0", "TRACKER_ANONYMOUS_VIEWERS": "1"},
+                         daphne_options=("-v", "0"), start_timeout=START_TIMEOUT)
 
-    def run(self, *args):
-        done = subprocess.run([sys.executable, *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-                              timeout=300)
-        if done.returncode:
-            raise RuntimeError(f"{' '.join(args[:2])} failed:\n{done.stdout}{done.stderr}")
-        return done.stdout
-
-    def _start(self, name, args):
-        with open(self.directory / f"{name}.log", "wb") as log:
-            process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=subprocess.STDOUT)
-        process.log_path = self.directory / f"{name}.log"
-        self.processes.append(process)
-        return process
-
-    def start(self, workers=2):
-        self.run("manage.py", "migrate", "--verbosity", "0")
-        self.run("-c", AREAS_SCRIPT)
-        daphne = self._start("daphne", ["-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "-v", "0",
-                                        "tracker_project.asgi:application"])
-        started = [self._start(f"worker{index}", ["manage.py", "runworker", "--threads", "4"])
-                   for index in range(workers)]
-        deadline = _util.Deadline(START_TIMEOUT)
-        while True:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                break
-            if daphne.poll() is not None or deadline.passed():
-                raise RuntimeError(f"Daphne did not start:\n{daphne.log_path.read_text()}")
-            time.sleep(0.1)
-        for worker in started:
-            while "Listening on channels" not in worker.log_path.read_text(errors="replace"):
-                if worker.poll() is not None or deadline.passed():
-                    raise RuntimeError(f"runworker did not start:\n{worker.log_path.read_text()}")
-                time.sleep(0.05)
-
-    def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    @property
-    def url(self):
-        return f"ws://127.0.0.1:{self.port}/ws/notifications/"
+    def prepare(self):
+        super().prepare()
+        self.python("-c", AREAS_SCRIPT, timeout=300)
 
 
 # Client processes: each holds its share of the sockets and, per run, records when
@@ -237,7 +168,7 @@ def measure(system, clients, sockets, count, rate):
     """One run: the script creates ``count`` incidents at ``rate``/s (0: flat out)."""
     clients.go(count)
     time.sleep(0.2)  # every client is waiting
-    script = json.loads(system.run("-c", CREATOR, str(count), str(rate)).strip().splitlines()[-1])
+    script = json.loads(system.python("-c", CREATOR, str(count), str(rate), timeout=300).strip().splitlines()[-1])
     results = clients.results()
     delays = [delay * 1000 for result in results for delay in result[0]]
     frames = sum(result[1] for result in results)
@@ -270,8 +201,8 @@ def main(argv=None):
         system = System(url, directory)
         clients = None
         try:
-            system.start()
-            clients = Clients(system.url, options.sockets)
+            system.start(workers=2, threads=4)
+            clients = Clients(system.ws_url("/ws/notifications/"), options.sockets)
             for run_index in range(options.runs):
                 for label, count, case_rate in cases:
                     result = measure(system, clients, options.sockets, count, case_rate)

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from .conftest import ROOT, _free_port
+from channels1.testing import PROJECT_ROOT as ROOT
+from channels1.testing import free_port
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def wait_for_page(url, timeout=60):
 
 
 def test_procfile_starts_every_process_and_serves(project_copy):
-    port = _free_port()
+    port = free_port()
     bin_dir = str(Path(sys.executable).parent)
     env = {
         key: value for key, value in os.environ.items()
@@ -55,6 +56,8 @@ def test_procfile_starts_every_process_and_serves(project_copy):
     )
     try:
         assert wait_for_page(f"http://127.0.0.1:{port}/") == 200
+        # Daphne may answer before the embedded Redis does; sockets need Redis.
+        subprocess.run([sys.executable, "manage.py", "waitforredis"], cwd=project_copy, env=env, check=True)
 
         async def echo():
             async with connect(f"ws://127.0.0.1:{port}/ws/echo/") as socket:
