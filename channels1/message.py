@@ -59,11 +59,19 @@ class Message:
         return f"<Message on {self.channel.name}>"
 
 
+class _Held(list):
+    """The sends a consumer held; closed once it returned, so that tasks it left
+    running (which copied its context) send at once instead of into a list nobody
+    will read again."""
+
+    closed = False
+
+
 def hold(target, content):
     """Inside a consumer, keep a send to ``target`` (Channel or Group) for later and
     return True; outside one, return False."""
     held = _held.get()
-    if held is None:
+    if held is None or held.closed:
         return False
     held.append((target, content))
     return True
@@ -74,11 +82,12 @@ class holding_sends:
     is filled with (target, content) pairs, to be sent by ``send_held``."""
 
     def __enter__(self):
-        self.held = []
+        self.held = _Held()
         self._token = _held.set(self.held)
         return self.held
 
     def __exit__(self, *exc_info):
+        self.held.closed = True
         _held.reset(self._token)
 
 

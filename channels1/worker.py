@@ -9,8 +9,8 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
-from .exceptions import ChannelSocketException, ConsumeLater, DenyConnection
-from .message import Message, holding_sends, send_held
+from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from .message import FLUSH_RETRY_INTERVAL, Message, holding_sends, send_held
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger("channels1.worker")
@@ -77,6 +77,7 @@ class Worker:
             match = self.router.match(message)
             if match is None:
                 logger.error("No route found for message on channel %s (path %r)", delivery.channel, message.get("path"))
+                self.channel_layer.ack(delivery)
                 return
             consumer, kwargs = match
             if inspect.iscoroutinefunction(consumer):
@@ -86,13 +87,13 @@ class Worker:
                     self._executor, self._run_sync, consumer, message, kwargs
                 )
             logger.debug("Consumed %s with %s", delivery.channel, _name(consumer))
-            if outcome is ConsumeLater:
-                await self._consume_later(message)
+            if outcome is ConsumeLater and not await self._consume_later(message):
+                self.channel_layer.abandon(delivery)
+                return
             await send_held(held)
         except Exception:
             logger.exception("Error handling message on channel %s", delivery.channel)
-        finally:
-            self.channel_layer.ack(delivery)
+        self.channel_layer.ack(delivery)
 
     def _run_sync(self, consumer, message, kwargs):
         with holding_sends() as held:
@@ -142,12 +143,21 @@ class Worker:
         return None
 
     async def _consume_later(self, message):
+        """Put the message back at the end of its channel (a full channel is tried 10
+        times); False if it could not be put back."""
         retries = message.content.get("__retries__", 0) + 1
         if retries > MAX_RETRIES:
             logger.warning("Dropped message on %s: ConsumeLater more than %d times", message.channel.name, MAX_RETRIES)
-            return
+            return True
         message.content["__retries__"] = retries
-        await self.channel_layer.send(message.channel.name, message.content)
+        for _ in range(MAX_RETRIES):
+            try:
+                await self.channel_layer.send(message.channel.name, message.content)
+                return True
+            except ChannelFull:
+                await asyncio.sleep(FLUSH_RETRY_INTERVAL)
+        logger.error("Could not put back a ConsumeLater message on %s: the channel stayed full", message.channel.name)
+        return False
 
 
 def _name(consumer):

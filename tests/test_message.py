@@ -53,3 +53,24 @@ def test_channel_send_needs_a_dict_and_group_send_too():
         Channel("x").send("text")
     with pytest.raises(ValueError):
         Group("room").send(["list"])
+
+
+async def test_a_task_left_running_by_a_consumer_sends_at_once(monkeypatch):
+    import asyncio
+
+    sent = []
+
+    async def deliver(self, content):
+        sent.append(content)
+
+    monkeypatch.setattr(Channel, "_deliver", deliver)
+    with holding_sends() as held:
+        async def later():
+            await asyncio.sleep(0.01)
+            await Channel("x").asend({"late": True})
+
+        task = asyncio.ensure_future(later())
+        await Channel("x").asend({"held": True})
+    await task
+    assert [content for _, content in held] == [{"held": True}]
+    assert sent == [{"late": True}]

@@ -33,25 +33,17 @@ class ProcessChannels:
             sent_ms, body = queue.popleft()
             if not self._layer._expired(sent_ms):
                 return unpack_message(body)
-        if channel not in self._known:
-            key = self._layer._process_key(channel)
-            if key not in self._keys:
-                self._keys.append(key)
-                if self._task is not None:
-                    # Wake the reader so its next blocking read covers the new key.
-                    await self._client.execute_command("RPUSH", self._keys[0], b"")
-            if len(self._known) > KNOWN_CHANNELS:
-                self._known.clear()
-            self._known.add(channel)
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._read())
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[channel].append(waiter)
         try:
+            if channel not in self._known:
+                await self._listen(channel)
+            if self._task is None:
+                self._task = asyncio.get_running_loop().create_task(self._read())
             sent_ms, body = await waiter
-        except asyncio.CancelledError:
+        except BaseException:
             if waiter.done() and not waiter.cancelled():
-                # Handed over just as the receive was cancelled: keep it first in line.
+                # Handed over just as the receive failed or was cancelled: keep it first in line.
                 self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
             raise
         finally:
@@ -62,6 +54,18 @@ class ProcessChannels:
                 if not waiters:
                     del self._waiters[channel]
         return unpack_message(body)
+
+    async def _listen(self, channel):
+        """Make the reader cover the list of this channel's process."""
+        key = self._layer._process_key(channel)
+        if key not in self._keys:
+            self._keys.append(key)
+            if self._task is not None:
+                # Wake the reader so its next blocking read covers the new key.
+                await self._client.execute_command("RPUSH", self._keys[0], b"")
+        if len(self._known) > KNOWN_CHANNELS:
+            self._known.clear()
+        self._known.add(channel)
 
     async def stop(self):
         """Stop by flag: the reader ends after its bounded blocking read returns.
@@ -98,6 +102,9 @@ class ProcessChannels:
                 for data in reply[1]:
                     if data:
                         self._dispatch(*unpack_envelope(data))
+                if len(self._keys) > 1:
+                    # BLMPOP pops from the first non-empty list: take turns.
+                    self._keys.append(self._keys.pop(0))
             self._sweep()
 
     def _dispatch(self, sent_ms, channels, body):

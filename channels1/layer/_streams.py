@@ -16,8 +16,6 @@ from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
 
 logger = logging.getLogger("channels1.layer")
 
-READ_AHEAD = 8
-
 
 @dataclasses.dataclass(eq=False)
 class Delivery:
@@ -59,7 +57,13 @@ class Streams:
         if taken:
             return taken
         keys = [self._layer._stream_key(channel) for channel in channels]
-        await self._ensure_groups(keys)
+        present = await self._ensure_groups(keys, create=block)
+        if len(present) < len(keys):
+            channels = [channel for channel, key in zip(channels, keys) if key in present]
+            keys = [key for key in keys if key in present]
+            if not keys:
+                return []
+        taken = []
         try:
             if self._reclaim_due():
                 taken = await self._reclaim(channels, keys, max_messages)
@@ -77,14 +81,35 @@ class Streams:
                     taken += await self._read(busy, busy_keys, max_messages - len(taken), False)
         except ResponseError as error:
             if "NOGROUP" not in str(error):
+                self._hand_back(taken)
                 raise
             # The streams were flushed or deleted under us: make the groups again.
             self._groups.difference_update(keys)
             return taken
+        except BaseException:
+            # What was read before the failure goes back at once, not held forever.
+            self._hand_back(taken)
+            raise
         # A fair share per channel can come to a few more than asked for: keep those.
         for delivery in taken[max_messages:]:
             self._buffered[delivery.channel].append(delivery)
         return taken[:max_messages]
+
+    def abandon(self, delivery):
+        self._held.get(delivery.key, {}).pop(delivery.id, None)
+
+    def _hand_back(self, deliveries):
+        """Make deliveries this process will not run available to other receivers
+        now, in their place in the channel, without counting as a delivery."""
+        if not self._layer.at_least_once:
+            return
+        idle = int(self._layer.visibility_timeout * 1000)
+        for delivery in deliveries:
+            self._held.get(delivery.key, {}).pop(delivery.id, None)
+            self._batcher.command(
+                "XCLAIM", delivery.key, GROUP, self._consumer, 0, delivery.id,
+                "IDLE", idle, "RETRYCOUNT", delivery.deliveries - 1, "JUSTID",
+            ).add_done_callback(_log_failure)
 
     def ack(self, delivery):
         """Acknowledge a delivery: its message is done and deleted."""
@@ -125,9 +150,7 @@ class Streams:
         waiters = self._waiters[channel]
         while waiters and not self._stopping:
             try:
-                # A few more than the waiters: a receive() loop then costs a round
-                # trip per READ_AHEAD messages; the extra stay pending, and extended.
-                deliveries = await self.take([channel], len(waiters) + READ_AHEAD, block=True)
+                deliveries = await self.take([channel], len(waiters), block=True)
             except Exception as error:
                 logger.error("Receiving from channel %s failed: %s", channel, error)
                 await asyncio.sleep(self._layer.retry_delay)
@@ -150,18 +173,28 @@ class Streams:
                 taken.append(buffered.popleft())
         return taken
 
-    async def _ensure_groups(self, keys):
+    async def _ensure_groups(self, keys, create=True):
+        """Make the consumer group of each stream; the keys that have one. Without
+        ``create``, streams that do not exist are left alone: nothing to take."""
         missing = [key for key in keys if key not in self._groups]
         if not missing:
-            return
+            return keys
         pipe = self._client.pipeline(transaction=False)
         for key in missing:
             # Id 0: a group made after the first sends still delivers them.
-            pipe.execute_command("XGROUP", "CREATE", key, GROUP, "0", "MKSTREAM")
+            if create:
+                pipe.execute_command("XGROUP", "CREATE", key, GROUP, "0", "MKSTREAM")
+            else:
+                pipe.execute_command("XGROUP", "CREATE", key, GROUP, "0")
+        absent = set()
         for key, reply in zip(missing, await pipe.execute(raise_on_error=False)):
             if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
+                if not create and "MKSTREAM" in str(reply):
+                    absent.add(key)
+                    continue
                 raise reply
             self._groups.add(key)
+        return [key for key in keys if key not in absent]
 
     def _reclaim_due(self):
         if not self._layer.at_least_once:
@@ -219,7 +252,12 @@ class Streams:
                 logger.debug("Dropped expired message %s on channel %s", id.decode(), channel)
                 self.ack(delivery)
                 continue
-            delivery.message = unpack_message(body)
+            try:
+                delivery.message = unpack_message(body)
+            except Exception as error:
+                logger.error("Dropped undecodable message %s on channel %s: %s", id.decode(), channel, error)
+                self.ack(delivery)
+                continue
             deliveries.append(delivery)
             if self._layer.at_least_once:
                 self._held.setdefault(key, {})[id] = delivery
@@ -250,15 +288,7 @@ class Streams:
             self._keeper.cancel()
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
         self._buffered.clear()
-        if self._layer.at_least_once:
-            idle = int(self._layer.visibility_timeout * 1000)
-            for delivery in buffered:
-                self._held.get(delivery.key, {}).pop(delivery.id, None)
-                # Back to its place in the channel, without counting as a delivery.
-                self._batcher.command(
-                    "XCLAIM", delivery.key, GROUP, self._consumer, 0, delivery.id,
-                    "IDLE", idle, "RETRYCOUNT", delivery.deliveries - 1, "JUSTID",
-                ).add_done_callback(_log_failure)
+        self._hand_back(buffered)
         await self._batcher.drained()
         if self._groups and not any(self._held.values()):
             await FORGET_CONSUMER(self._client, sorted(self._groups), [GROUP, self._consumer])

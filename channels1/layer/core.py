@@ -189,6 +189,12 @@ class RedisChannelLayer(BaseChannelLayer):
         called on the event loop that received it; the write is batched."""
         self._runtimes[asyncio.get_running_loop()].streams.ack(delivery)
 
+    def abandon(self, delivery):
+        """Give up a delivery from receive_batch() without acknowledging it: it is
+        no longer kept alive, and goes to a receiver again after the visibility
+        timeout (counted as a delivery)."""
+        self._runtimes[asyncio.get_running_loop()].streams.abandon(delivery)
+
     # Internals
 
     async def _runtime(self):
@@ -196,9 +202,26 @@ class RedisChannelLayer(BaseChannelLayer):
         runtime = self._runtimes.get(loop)
         if runtime is None:
             runtime = self._runtimes[loop] = _Runtime(self)
+            self._close_with(loop)
         if not runtime.started:
             await runtime.start()
         return runtime
+
+    def _close_with(self, loop):
+        """Close this loop's runtime (its readers and connections) when the loop is
+        closed, as async_to_sync's short-lived loops are after every call."""
+        close_loop = loop.close
+
+        def close():
+            runtime = self._runtimes.pop(loop, None)
+            if runtime is not None and not loop.is_closed() and not loop.is_running():
+                try:
+                    loop.run_until_complete(runtime.close())
+                except Exception as error:
+                    logger.error("Closing the layer's connections with their event loop failed: %s", error)
+            close_loop()
+
+        loop.close = close
 
     def _check_channel_name(self, channel):
         # Sends and receives are the hot path: each name is checked once.

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import redis
+import redis.exceptions
 
 from .conftest import vanish
 
@@ -96,3 +97,51 @@ async def test_receive_acknowledges_what_it_returns(make_layer):
     await asyncio.sleep(0.5)
     assert await second.receive_batch(["test.plain"], 10, block=False) == []
     await second.close()
+
+
+async def test_receive_takes_only_what_it_returns(make_layer):
+    first, second = make_layer(visibility_timeout=0.5), make_layer(visibility_timeout=0.5)
+    for i in range(5):
+        await first.send("test.plain", {"i": i})
+    assert await first.receive("test.plain") == {"i": 0}
+    rest = await second.receive_batch(["test.plain"], 10, block=False)
+    assert [d.message["i"] for d in rest] == [1, 2, 3, 4]
+    await first.close()
+    await second.close()
+
+
+async def test_a_failed_take_hands_back_what_it_had_read(make_layer, monkeypatch):
+    failing, other = make_layer(visibility_timeout=30), make_layer(visibility_timeout=30)
+    await failing.send("test.blip", {"n": 1})
+    await failing.receive_batch(["test.nothing"], 1, block=False)  # start its runtime
+    streams = failing._runtimes[asyncio.get_running_loop()].streams
+    monkeypatch.setattr(streams, "_reclaim_due", lambda: True)
+    await failing.send("test.blip", {"n": 2})
+
+    read = streams._read
+
+    async def read_one(channels, keys, max_messages):
+        return await read(channels, keys, 1, False)
+
+    async def blip(*args):
+        raise redis.exceptions.ConnectionError("blip after reading")
+
+    monkeypatch.setattr(streams, "_reclaim", read_one)  # the first step takes the message...
+    monkeypatch.setattr(streams, "_read", blip)  # ...and the next one fails
+    try:
+        await failing.receive_batch(["test.blip"], 10)
+    except redis.exceptions.ConnectionError:
+        pass
+    await asyncio.sleep(0.1)
+    again = await other.receive_batch(["test.blip"], 10, block=False)
+    assert [d.message["n"] for d in again] == [1, 2]
+    assert again[0].deliveries == 1
+    await failing.close()
+    await other.close()
+
+
+async def test_a_non_blocking_take_on_a_missing_channel_creates_nothing(make_layer, redis_url):
+    layer = make_layer()
+    assert await layer.receive_batch(["test.never"], 10, block=False) == []
+    assert not redis.Redis.from_url(redis_url).exists(f"{make_layer.prefix}:c:test.never")
+    await layer.close()

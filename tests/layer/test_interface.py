@@ -244,3 +244,15 @@ async def test_closing_hands_back_process_channel_messages_read_but_not_received
     await first.close()
     assert [(await asyncio.wait_for(second.receive(name), 5))["i"] for _ in range(3)] == [1, 2, 3]
     await second.close()
+
+
+def test_sync_callers_through_async_to_sync_leave_no_connections_behind(redis_url, make_layer):
+    from asgiref.sync import async_to_sync
+
+    layer = make_layer()
+    server = redis.Redis.from_url(redis_url)
+    before = server.info("clients")["connected_clients"]
+    for i in range(10):
+        async_to_sync(layer.send)("test.sync", {"i": i})
+    assert server.info("clients")["connected_clients"] <= before + 1
+    assert len(layer._runtimes) == 0
