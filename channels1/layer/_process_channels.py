@@ -8,6 +8,7 @@ import logging
 import time
 
 from ._codec import pack_envelope, unpack_envelope, unpack_message
+from ._streams import fail_waiters
 
 logger = logging.getLogger("channels1.layer")
 
@@ -73,6 +74,7 @@ class ProcessChannels:
         self._stopping = True
         if self._task is not None:
             await asyncio.shield(self._task)
+        fail_waiters(self._waiters)
         unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
         self._queues.clear()
         if not unread:

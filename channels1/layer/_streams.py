@@ -284,6 +284,7 @@ class Streams:
         self._stopping = True
         for fetcher in list(self._fetchers.values()):
             await asyncio.shield(fetcher)
+        fail_waiters(self._waiters)
         if self._keeper is not None:
             self._keeper.cancel()
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
@@ -292,3 +293,12 @@ class Streams:
         await self._batcher.drained()
         if self._groups and not any(self._held.values()):
             await FORGET_CONSUMER(self._client, sorted(self._groups), [GROUP, self._consumer])
+
+
+def fail_waiters(waiters_by_channel):
+    """Tell receives still waiting that the layer was closed, instead of leaving
+    them waiting for ever."""
+    for channel, waiters in waiters_by_channel.items():
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError(f"The channel layer was closed while receiving on {channel}"))

@@ -256,3 +256,14 @@ def test_sync_callers_through_async_to_sync_leave_no_connections_behind(redis_ur
         async_to_sync(layer.send)("test.sync", {"i": i})
     assert server.info("clients")["connected_clients"] <= before + 1
     assert len(layer._runtimes) == 0
+
+
+async def test_close_tells_waiting_receives_instead_of_leaving_them_waiting(make_layer):
+    layer = make_layer()
+    name = await layer.new_channel()
+    waiting = [asyncio.ensure_future(layer.receive(channel)) for channel in ("test.waiting", name)]
+    await asyncio.sleep(0.2)
+    await layer.close()
+    for receive in waiting:
+        with pytest.raises(RuntimeError, match="closed while receiving"):
+            await asyncio.wait_for(receive, 5)
