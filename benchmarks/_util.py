@@ -2,6 +2,7 @@
 bounded waits on child processes, the command line and the plain-text report."""
 
 import argparse
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -10,6 +11,7 @@ import platform
 import statistics
 import sys
 import time
+import traceback
 
 import redis
 
@@ -122,6 +124,31 @@ def receive_from(connection, timeout):
     if not connection.poll(timeout):
         raise TimeoutError(f"nothing received within {timeout:.0f}s")
     return connection.recv()
+
+
+class ChildFailed(Exception):
+    """A benchmark's child process failed, or said something out of turn."""
+
+
+def child_main(function, pipe, *args):
+    """Entry point of a benchmark's child process: runs ``function(pipe, *args)``;
+    a failure goes back over the pipe as ("error", traceback) and exits 1."""
+    try:
+        asyncio.run(function(pipe, *args))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            pipe.send(("error", traceback.format_exc()))
+        sys.exit(1)
+
+
+def expect(pipe, kind, timeout):
+    """The next message from a child, which must be of the given kind."""
+    message = receive_from(pipe, timeout)
+    if message[0] == "error":
+        raise ChildFailed(message[1])
+    if message[0] != kind:
+        raise ChildFailed(f"expected {kind!r} from a child process, got {message!r}")
+    return message[1:]
 
 
 def reap(processes, timeout=20):

@@ -7,10 +7,8 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
-import sys
 import tempfile
 import time
-import traceback
 
 import redis
 
@@ -129,15 +127,6 @@ class System(LiveSystem):
 # measure_to) -> ("result", data); ("stop",) ends it. Failures come back as ("error", text).
 
 
-def _client_main(pipe):
-    try:
-        asyncio.run(_client_serve(pipe))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            pipe.send(("error", traceback.format_exc()))
-        sys.exit(1)
-
-
 async def _client_serve(pipe):
     loop = asyncio.get_running_loop()
 
@@ -249,7 +238,7 @@ class Clients:
     def start(self):
         for index in range(self.count):
             mine, theirs = self.context.Pipe()
-            process = self.context.Process(target=_client_main, args=(theirs,), name=f"clients{index}", daemon=True)
+            process = self.context.Process(target=_util.child_main, args=(_client_serve, theirs), name=f"clients{index}", daemon=True)
             process.start()
             theirs.close()
             self.processes.append(process)
@@ -277,22 +266,13 @@ class Clients:
         return [process.pid for process in self.processes]
 
     def expect(self, pipe, kind, timeout):
-        message = _util.receive_from(pipe, timeout)
-        if message[0] == "error":
-            raise ClientsFailed(message[1])
-        if message[0] != kind:
-            raise ClientsFailed(f"expected {kind!r} from a client process, got {message[0]!r}")
-        return message[1:]
+        return _util.expect(pipe, kind, timeout)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
         self.stop()
-
-
-class ClientsFailed(Exception):
-    pass
 
 
 # One measurement
@@ -411,7 +391,7 @@ def _run_path(system, clients, redis_client, path, settings, run_index, results,
             name = f"{path.label}, {count} client{'s' * (count > 1)}, run {run_index + 1}"
             try:
                 result = measure(system, clients, redis_client, path, count, settings)
-            except (ClientsFailed, TimeoutError, OSError, EOFError) as error:
+            except (_util.ChildFailed, TimeoutError, OSError, EOFError) as error:
                 problems.append(f"{name}: {type(error).__name__}: {str(error).strip()[-2000:]}")
                 _util.progress(f"    FAILED: {problems[-1]}")
                 result = None

@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import sys
 import time
-import traceback
 from multiprocessing.connection import wait as wait_for_any
 
 from . import _util
@@ -90,15 +89,6 @@ def is_intact(message):
 
 # Child processes. Each talks to the parent over one pipe: ("ready",) when set up,
 # then ("result", data) or ("error", traceback). Every wait in them is bounded.
-
-
-def _child_main(function, pipe, *args):
-    try:
-        asyncio.run(function(pipe, *args))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            pipe.send(("error", traceback.format_exc()))
-        sys.exit(1)
 
 
 async def _produce(pipe, url, kind, channel, total, go):
@@ -332,7 +322,7 @@ class Children:
 
     def start(self, name, function, *args):
         mine, theirs = self.context.Pipe()
-        process = self.context.Process(target=_child_main, args=(function, theirs, *args), name=name, daemon=True)
+        process = self.context.Process(target=_util.child_main, args=(function, theirs, *args), name=name, daemon=True)
         process.start()
         theirs.close()
         self.processes.append(process)
@@ -341,12 +331,7 @@ class Children:
 
     def expect(self, pipe, kind, timeout=READY_TIMEOUT):
         """The next message on a child's pipe, which must be of the given kind."""
-        message = _util.receive_from(pipe, timeout)
-        if message[0] == "error":
-            raise ChildFailed(message[1])
-        if message[0] != kind:
-            raise ChildFailed(f"expected {kind!r} from a child, got {message!r}")
-        return message[1:]
+        return _util.expect(pipe, kind, timeout)
 
     def wait_all(self, kind, timeout=READY_TIMEOUT):
         return [self.expect(pipe, kind, timeout) for pipe in self.pipes]
@@ -377,10 +362,6 @@ class Children:
             print(f"    had to stop {', '.join(self.stopped)}", file=sys.stderr)
 
 
-class ChildFailed(Exception):
-    pass
-
-
 def throughput_run(url, variant, consumers, total):
     """Messages per second from the first send until every message was received."""
     _util.clear_prefixes(url, PREFIXES.values())
@@ -402,7 +383,7 @@ def throughput_run(url, variant, consumers, total):
         deadline = _util.Deadline(RUN_TIMEOUT)
         while not done.wait(0.05):
             if deadline.passed() or children.failed():
-                raise ChildFailed(children.error_report() or f"only {counter.value} of {total} messages arrived")
+                raise _util.ChildFailed(children.error_report() or f"only {counter.value} of {total} messages arrived")
         seconds = finished.value - started
         (sent,) = children.expect(producer, "result")
         reports = [children.expect(pipe, "result")[0] for pipe in consumer_pipes]
@@ -481,7 +462,7 @@ def _fanout_size(children, receivers, runner, layer, size, settings):
         for pipe in active:
             done_k, at = children.expect(pipe, "done", REPLY_TIMEOUT * 3)
             if done_k != k:
-                raise ChildFailed(f"fan-out {k} to {size} members: a receiver finished fan-out {done_k}")
+                raise _util.ChildFailed(f"fan-out {k} to {size} members: a receiver finished fan-out {done_k}")
             finish = max(finish, at)
         if k >= settings.warmup_fanouts:
             milliseconds.append((finish - start) * 1000)
@@ -501,7 +482,7 @@ def _attempt(problems, name, function, *args):
     """Run one case; a failure is recorded and the benchmark goes on."""
     try:
         return function(*args)
-    except (ChildFailed, TimeoutError, OSError, EOFError) as error:
+    except (_util.ChildFailed, TimeoutError, OSError, EOFError) as error:
         problems.append(f"{name}: {type(error).__name__}: {str(error).strip()[-2000:]}")
         _util.progress(f"    FAILED: {problems[-1]}")
         return None

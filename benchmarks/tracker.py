@@ -12,7 +12,6 @@ import multiprocessing
 import sys
 import tempfile
 import time
-import traceback
 
 from channels1.testing import LiveSystem
 
@@ -79,14 +78,6 @@ class System(LiveSystem):
 # ("result", delays, frames, first, last); ("stop",).
 
 
-def _client_main(pipe):
-    try:
-        asyncio.run(_client_serve(pipe))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            pipe.send(("error", traceback.format_exc()))
-
-
 async def _client_serve(pipe):
     from websockets.asyncio.client import connect
 
@@ -134,7 +125,7 @@ class Clients:
         self.pipes, self.processes = [], []
         for index in range(CLIENT_PROCESSES):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_client_main, args=(theirs,), daemon=True, name=f"clients{index}")
+            process = context.Process(target=_util.child_main, args=(_client_serve, theirs), daemon=True, name=f"clients{index}")
             process.start()
             share = sockets // CLIENT_PROCESSES + (index < sockets % CLIENT_PROCESSES)
             mine.send(("connect", url, share))
@@ -145,10 +136,7 @@ class Clients:
 
     @staticmethod
     def expect(pipe, kind):
-        message = _util.receive_from(pipe, START_TIMEOUT + DELIVERY_TIMEOUT)
-        if message[0] != kind:
-            raise RuntimeError(f"a client process said {message[0]!r}: {message[1:]}")
-        return message[1:]
+        return _util.expect(pipe, kind, START_TIMEOUT + DELIVERY_TIMEOUT)
 
     def go(self, expected):
         for pipe in self.pipes:
