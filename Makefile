@@ -30,7 +30,7 @@ test: venv system-packages
 	REDIS_SERVER="$$($(BIN)/python -m channels1.redis_server --bundled)" $(BIN)/pytest
 	@if command -v redis-server >/dev/null; then \
 		echo "== the layer on $$(redis-server --version | cut -d' ' -f1-3)"; \
-		REDIS_SERVER="$$(command -v redis-server)" $(BIN)/pytest tests/layer -q; \
+		REDIS_SERVER="$$(command -v redis-server)" $(BIN)/pytest tests/channels1/layer -q; \
 	else \
 		echo "== skipped the layer on Redis 7.0: redis-server is not installed (needs root and apt-get)"; \
 	fi

@@ -6,7 +6,7 @@ import functools
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 
-from .exceptions import ChannelSocketException
+from .exceptions import SocketAuthError
 from .sessions import channel_and_http_session, channel_session, http_session
 
 __all__ = [
@@ -24,19 +24,6 @@ __all__ = [
 ]
 
 AUTH_KEYS = (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY, auth.HASH_SESSION_KEY)
-
-
-class SocketAuthError(ChannelSocketException):
-    """Ends a socket that failed authentication with a close code the page can read
-    (a rejected handshake would only tell it 1006): 4401 for a bad or expired token,
-    4403 where login is required."""
-
-    def __init__(self, code, reason):
-        super().__init__(reason)
-        self.code = code
-
-    def run(self, message):
-        message.reply_channel.send({"accept": True, "close": self.code})
 
 
 class _SessionRequest:

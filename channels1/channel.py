@@ -1,12 +1,20 @@
 """`Channel` and `Group`: named destinations that consumers, views, signal receivers
 and background jobs send to. Inside a consumer, sends wait until it has returned."""
 
+import asyncio
+import logging
+
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from . import _sync
-from .message import hold
+from ._held_sends import hold
+
+logger = logging.getLogger("channels1.worker")
 
 DEFAULT_CHANNEL_LAYER = "default"
+FLUSH_RETRY_INTERVAL = 0.2
+FLUSH_RETRY_TIMEOUT = 2.0
 
 
 class _Destination:
@@ -88,3 +96,37 @@ class Group(_Destination):
 
     async def _deliver(self, content):
         await self.channel_layer.group_send(self.name, content)
+
+
+async def send_held(held):
+    """Send what a consumer held, in order; a full channel is retried every 0.2 s for
+    2 s, then the send is given up with an error naming the channel."""
+    i = 0
+    while i < len(held):
+        # Consecutive channel sends share one round trip; group sends go one by one.
+        j = i + 1
+        if isinstance(held[i][0], Channel):
+            while j < len(held) and isinstance(held[j][0], Channel):
+                j += 1
+        if j - i == 1:
+            await _send_with_retry(*held[i])
+        else:
+            await asyncio.gather(*(_send_with_retry(target, content) for target, content in held[i:j]))
+        i = j
+
+
+async def _send_with_retry(target, content):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + FLUSH_RETRY_TIMEOUT
+    while True:
+        try:
+            await target._deliver(content)
+            return
+        except ChannelFull:
+            if loop.time() >= deadline:
+                logger.error("Gave up a held send to %s: channel full for %.0f s", target.name, FLUSH_RETRY_TIMEOUT)
+                return
+            await asyncio.sleep(FLUSH_RETRY_INTERVAL)
+        except Exception as error:
+            logger.error("A held send to %s failed: %s", target.name, error)
+            return

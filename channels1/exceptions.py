@@ -10,6 +10,7 @@ __all__ = [
     "DenyConnection",
     "MessageTooLarge",
     "SendNotAvailableOnDemultiplexer",
+    "SocketAuthError",
     "WebsocketCloseException",
 ]
 
@@ -43,3 +44,16 @@ class WebsocketCloseException(ChannelSocketException):
 
 class SendNotAvailableOnDemultiplexer(Exception):
     """A demultiplexed consumer cannot send on its own."""
+
+
+class SocketAuthError(ChannelSocketException):
+    """Ends a socket that failed authentication with a close code the page can read
+    (a rejected handshake would only tell it 1006): 4401 for a bad or expired token,
+    4403 where login is required."""
+
+    def __init__(self, code, reason):
+        super().__init__(reason)
+        self.code = code
+
+    def run(self, message):
+        message.reply_channel.send({"accept": True, "close": self.code})

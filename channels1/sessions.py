@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.base import CreateError
 from django.http.cookie import parse_cookie
 
 from . import _sync
-from .exceptions import ChannelFull, ConsumeLater
+from .exceptions import ChannelFull, ConsumeLater, SocketAuthError
 from .message import Message
 from .tokens import InvalidToken, auth_data
 
@@ -122,8 +122,6 @@ def http_session(func):
 
 
 def _http_session(message):
-    from .auth import SocketAuthError
-
     query = _query(message)
     engine = import_module(settings.SESSION_ENGINE)
     if "token" in query:

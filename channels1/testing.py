@@ -33,7 +33,7 @@ class LiveSystem:
     """
 
     def __init__(self, redis_url, directory, *, settings="tracker_project.settings", prefix="live",
-                 env=None, daphne_options=(), application="tracker_project.asgi:application",
+                 env=None, daphne_options=(), application="asgi:application",
                  start_timeout=20, stop_timeout=10, root=PROJECT_ROOT):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)

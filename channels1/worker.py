@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
-from .message import FLUSH_RETRY_INTERVAL, Message, holding_sends, send_held
+from ._held_sends import holding_sends
+from .channel import FLUSH_RETRY_INTERVAL, send_held
+from .message import Message
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger("channels1.worker")

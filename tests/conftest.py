@@ -3,12 +3,14 @@
 Set TEST_REDIS_URL to run against an existing server instead of an embedded one.
 """
 
+import itertools
 import os
 import uuid
 
 import pytest
 
 from channels1.redis_server import RedisServer
+from workers import log_files, log_tail_viewers
 
 
 class ExternalRedis:
@@ -69,3 +71,24 @@ def cache_settings(settings, redis_url, layer_prefix):
         }
     }
     return settings.CACHES["default"]
+
+
+_tailf_ids = itertools.count(7001)
+
+
+@pytest.fixture
+def tailf(settings, redis_url, channel_layer_settings, tmp_path):
+    """A configured file of this test's own, on the test Redis; its job and keys go
+    again afterwards so no later RQ worker picks the job up."""
+    file_id = next(_tailf_ids)
+    path = tmp_path / "app.log"
+    path.write_text("one\ntwo\n")
+    settings.RQ_QUEUES = {"tailf": {"URL": redis_url}}
+    settings.TAILF = {file_id: str(path)}
+    settings.TAILF_IDLE_SECONDS = 0.2
+    yield file_id
+    job = log_tail_viewers.fetch_job(file_id)
+    if job is not None:
+        job.delete()
+    keys = log_files.Keys(file_id)
+    log_files.connection().delete(keys.viewers, keys.joining, keys.running, keys.starting)

@@ -47,7 +47,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tracker_project.urls"
-ASGI_APPLICATION = "tracker_project.asgi.application"
+ASGI_APPLICATION = "asgi.application"
 
 TEMPLATES = [
     {
@@ -118,7 +118,7 @@ TRACKER_ANONYMOUS_VIEWERS = os.environ.get("TRACKER_ANONYMOUS_VIEWERS", "").lowe
 
 # The Channels 1.x routing that runworker serves. 1.x named it in
 # CHANNEL_LAYERS["default"]["ROUTING"], which channels 4 refuses, so it lives here.
-CHANNEL_ROUTING = "tracker_project.routing.channel_routing"
+CHANNEL_ROUTING = "routing.channel_routing"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,7 +9,7 @@ import urllib.parse
 from channels1 import Channel, include, route
 from channels1.auth import channel_session_user, channel_session_user_from_http
 from channels1.sessions import enforce_ordering
-from tracker_project.routing import channel_routing as project_routing
+from routing import channel_routing as project_routing
 
 
 def scripted_connect(message):

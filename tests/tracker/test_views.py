@@ -127,3 +127,18 @@ def test_report_incidents_creates_them_within_the_areas(capsys):
     assert len(incidents) == 5
     assert all(10 <= incident.lon <= 11 and 10 <= incident.lat <= 11 for incident in incidents)
     assert "5 incidents created" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_rq_dashboard_is_for_staff_only(tailf, cache_settings, client, django_user_model):
+    user = django_user_model.objects.create_user("dave", password="dave-secret-1")
+    client.force_login(user)
+    page = client.get("/tailf/")
+    assert page.status_code == 200 and "/django-rq/" not in page.content.decode()
+    assert client.get("/django-rq/").status_code == 302
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    assert "/django-rq/" in client.get("/tailf/").content.decode()
+    dashboard = client.get("/django-rq/")
+    assert dashboard.status_code == 200 and "tailf" in dashboard.content.decode()

@@ -3,7 +3,7 @@ id and status, whether a job holds the file now, and how many viewers it has."""
 
 from django.core.management.base import BaseCommand
 
-from tracker import jobs
+from workers import log_files, log_tail_viewers
 
 
 class Command(BaseCommand):
@@ -11,10 +11,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = [("ID", "FILE", "JOB", "STATUS", "RUNNING", "VIEWERS")]
-        for file_id, path in sorted(jobs.files().items()):
+        for file_id, path in sorted(log_files.files().items()):
             rows.append((
-                str(file_id), path, jobs.job_id(file_id), jobs.job_status(file_id) or "-",
-                "yes" if jobs.is_running(file_id) else "no", str(jobs.viewers(file_id)),
+                str(file_id), path, log_files.job_id(file_id), log_tail_viewers.job_status(file_id) or "-",
+                "yes" if log_tail_viewers.is_running(file_id) else "no", str(log_tail_viewers.viewers(file_id)),
             ))
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         for row in rows:

@@ -3,7 +3,7 @@ cancel it while queued); its viewers are told and dropped."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import jobs
+from workers import log_files, log_tail_viewers
 
 
 class Command(BaseCommand):
@@ -13,8 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("file_id", help="the file's id in the TAILF setting")
 
     def handle(self, *args, file_id, **options):
-        found = jobs.file_id_of(file_id)
+        found = log_files.file_id_of(file_id)
         if found is None:
             raise CommandError(f"no log file {file_id!r}; see manage.py tailf_list")
-        done = jobs.stop(found)
-        self.stdout.write(f"{jobs.job_id(found)}: {done}")
+        done = log_tail_viewers.stop(found)
+        self.stdout.write(f"{log_files.job_id(found)}: {done}")

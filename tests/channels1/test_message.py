@@ -3,7 +3,7 @@
 import pytest
 
 from channels1 import Channel, Group, Message
-from channels1.message import hold, holding_sends
+from channels1._held_sends import hold, holding_sends
 
 
 def test_message_gives_dict_access_to_its_content():

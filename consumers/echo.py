@@ -1,5 +1,6 @@
-"""A Channels 1.x echo consumer, run by the workers: the twin of consumers4.py's
-channels 4 consumer, which runs inside Daphne."""
+"""The echo socket, ``/ws/echo/``, as a Channels 1.x consumer run by the workers:
+the twin of echo4.py's channels 4 consumer on ``/ws/echo4/``, which runs inside
+Daphne."""
 
 
 def echo(message):

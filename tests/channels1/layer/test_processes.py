@@ -3,18 +3,18 @@ redelivery of what a SIGKILLed receiver held."""
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def start_receiver(redis_url, prefix, channel, mode, visibility=30):
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.layer.receiver", redis_url, prefix, channel, mode, str(visibility)],
+        [sys.executable, "-m", "tests.channels1.layer.receiver", redis_url, prefix, channel, mode, str(visibility)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     assert json.loads(process.stdout.readline()) == {"ready": True}

@@ -172,7 +172,7 @@ class Follower:
         return [decode(pending)] if pending else []
 
 
-class Batcher:
+class LineBatcher:
     """Gathers lines into batches, so a burst becomes a few messages: a batch is
     ready once it holds ``max_bytes`` (UTF-8) or its first line has waited
     ``max_delay`` seconds."""
@@ -219,7 +219,7 @@ class Batcher:
 
 def chunked(lines, max_bytes=64 * 1024):
     """Lines in consecutive batches of at most ``max_bytes`` (UTF-8) each."""
-    batcher = Batcher(max_delay=0, max_bytes=max_bytes)
+    batcher = LineBatcher(max_delay=0, max_bytes=max_bytes)
     batches = batcher.add(lines)
     rest = batcher.flush()
     return batches + ([rest] if rest else [])

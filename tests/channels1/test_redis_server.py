@@ -18,8 +18,9 @@ from channels1.redis_server import (
     find_redis_server,
     server_args,
 )
+from channels1.testing import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 
 
 def test_find_redis_server_honours_env(monkeypatch, tmp_path):

@@ -1,7 +1,7 @@
 """A receiver process for the layer tests: takes messages from one normal channel
 with receive_batch and reports them as JSON lines on stdout.
 
-    python -m tests.layer.receiver URL PREFIX CHANNEL (ack|hold) [VISIBILITY]
+    python -m tests.channels1.layer.receiver URL PREFIX CHANNEL (ack|hold) [VISIBILITY]
 
 `ack` acknowledges each message and ends after 2 s without one; `hold` takes what it
 can, never acknowledges, and waits to be killed.

@@ -8,8 +8,7 @@ import pytest
 from channels1 import Group, Message
 from channels1.auth import SocketAuthError, user_group_name
 from channels1.layer import RedisChannelLayer
-from channels1.routing import Router
-from tracker import consumers
+from consumers import notifications
 from tracker.notifications import GROUP
 
 pytestmark = pytest.mark.django_db
@@ -67,14 +66,14 @@ def session_cookie(client, settings):
 
 def test_anonymous_sockets_are_ended_with_4403(layer_config):
     with pytest.raises(SocketAuthError) as raised:
-        consumers.connect(message("websocket.connect", new_channel(layer_config)))
+        notifications.connect(message("websocket.connect", new_channel(layer_config)))
     assert raised.value.code == 4403
 
 
 def test_anonymous_viewers_when_the_setting_allows_them(layer_config, settings):
     settings.TRACKER_ANONYMOUS_VIEWERS = True
     reply = new_channel(layer_config)
-    consumers.connect(message("websocket.connect", reply))
+    notifications.connect(message("websocket.connect", reply))
     assert receive(layer_config, reply) == {"accept": True}
     Group(GROUP).send({"text": "hi"})
     assert receive(layer_config, reply) == {"text": "hi"}
@@ -84,12 +83,12 @@ def test_a_user_joins_both_groups_and_leaves_them_on_disconnect(layer_config, se
     user = django_user_model.objects.create_user("viewer", password="viewer-pass-1")
     client.force_login(user)
     reply = new_channel(layer_config)
-    consumers.connect(message("websocket.connect", reply, [session_cookie(client, settings)]))
+    notifications.connect(message("websocket.connect", reply, [session_cookie(client, settings)]))
     assert receive(layer_config, reply) == {"accept": True}
     Group(GROUP).send({"text": "all"})
     Group(user_group_name(user)).send({"text": "mine"})
     assert receive(layer_config, reply, 2) == [{"text": "all"}, {"text": "mine"}]
-    consumers.disconnect(message("websocket.disconnect", reply))
+    notifications.disconnect(message("websocket.disconnect", reply))
     Group(GROUP).send({"text": "all"})
     Group(user_group_name(user)).send({"text": "mine"})
     assert nothing_for(layer_config, reply)
@@ -97,17 +96,6 @@ def test_a_user_joins_both_groups_and_leaves_them_on_disconnect(layer_config, se
 
 def test_keepalive_puts_the_socket_back_in_the_group(layer_config):
     reply = new_channel(layer_config)
-    consumers.keepalive(message("websocket.keepalive", reply))
+    notifications.keepalive(message("websocket.keepalive", reply))
     Group(GROUP).send({"text": "still here"})
     assert receive(layer_config, reply) == {"text": "still here"}
-
-
-@pytest.mark.parametrize("channel, consumer", [
-    ("websocket.connect", consumers.connect),
-    ("websocket.keepalive", consumers.keepalive),
-    ("websocket.disconnect", consumers.disconnect),
-])
-def test_the_project_routes_the_notifications_path(channel, consumer):
-    router = Router("tracker_project.routing.channel_routing")
-    assert router.match(message(channel, "daphne.response.x!y")) == (consumer, {})
-    assert channel in router.channels

@@ -1,5 +1,6 @@
-"""A channels 4 consumer served beside the Channels 1.x bridge (see asgi.py): it
-echoes every frame back, with no worker involved."""
+"""The channels 4 echo socket, ``/ws/echo4/``, served inside Daphne beside the
+Channels 1.x bridge (see asgi.py): it echoes every frame back, with no worker
+involved."""
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 

@@ -1,6 +1,7 @@
-"""Live log tail sockets (``/ws/tailf/<id>/``) as Channels 1.x consumer functions: a
-logged-in viewer of a configured file gets its last lines, then live ones from the
-file's RQ job (tracker/jobs.py); frames ``{"action": "stop" | "start" | "ping"}``."""
+"""The live log tail's sockets, ``/ws/tailf/<id>/``, as Channels 1.x consumer
+functions: a logged-in viewer of a configured file gets its last lines, then live ones
+from the file's RQ job (workers/log_tail.py); frames ``{"action": "stop" | "start" |
+"ping"}``."""
 
 import json
 import logging
@@ -9,7 +10,7 @@ from channels1.auth import channel_session_user, channel_session_user_from_http,
 from channels1.exceptions import ChannelSocketException
 from channels1.security import allowed_hosts_only
 
-from . import jobs
+from workers import log_files, log_tail_viewers
 
 logger = logging.getLogger("tracker.demo")
 
@@ -26,7 +27,7 @@ class NoSuchLogFile(ChannelSocketException):
 
 
 def _file_id(text):
-    file_id = jobs.file_id_of(text)
+    file_id = log_files.file_id_of(text)
     if file_id is None:
         raise NoSuchLogFile(text)
     return file_id
@@ -38,7 +39,7 @@ def _file_id(text):
 def connect(message, file_id):
     file_id = _file_id(file_id)
     message.reply_channel.send({"accept": True}, immediately=True)
-    jobs.watch(file_id, message.reply_channel.name)
+    log_tail_viewers.watch(file_id, message.reply_channel.name)
     logger.info("%s started viewing log file %s", message.user.get_username(), file_id)
 
 
@@ -52,20 +53,20 @@ def receive(message, file_id):
         action = None
     channel = message.reply_channel.name
     if action == "stop":
-        jobs.unwatch(file_id, channel)
-        message.reply_channel.send(jobs.frame(stopped="stopped"))
+        log_tail_viewers.unwatch(file_id, channel)
+        message.reply_channel.send(log_files.frame(stopped="stopped"))
     elif action == "start":
-        jobs.watch(file_id, channel)
+        log_tail_viewers.watch(file_id, channel)
     elif action == "ping":
-        jobs.touch(file_id, channel)
+        log_tail_viewers.touch(file_id, channel)
     else:
-        message.reply_channel.send(jobs.frame(error='send {"action": "start"}, "stop" or "ping"'))
+        message.reply_channel.send(log_files.frame(error='send {"action": "start"}, "stop" or "ping"'))
 
 
 @channel_session_user
 def disconnect(message, file_id):
-    file_id = jobs.file_id_of(file_id)
+    file_id = log_files.file_id_of(file_id)
     if file_id is not None:
-        jobs.unwatch(file_id, message.reply_channel.name)
+        log_tail_viewers.unwatch(file_id, message.reply_channel.name)
         if message.user.is_authenticated:
             logger.info("%s stopped viewing log file %s", message.user.get_username(), file_id)

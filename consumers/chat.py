@@ -1,6 +1,6 @@
-"""Chat rooms served by plain Channels 1.x consumer functions: a logged-in user's
-socket joins the room's group (and the user's own) on connect, what it says goes
-to the room with its author, and it leaves on disconnect."""
+"""Chat rooms, ``/ws/chat/<room>/``, as plain Channels 1.x consumer functions: a
+logged-in user's socket joins the room's group (and the user's own) on connect, what
+it says goes to the room with its author, and it leaves on disconnect."""
 
 import hashlib
 import json

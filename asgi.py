@@ -1,4 +1,5 @@
-"""ASGI entry point of the tracker project, served by Daphne.
+"""The ASGI application Daphne serves (``daphne asgi:application``): the way in for
+every request and socket.
 
 HTTP goes to Django, behind Django's static files handler, so Daphne serves /static/
 itself (from the apps' static directories, with or without DEBUG). WebSockets on
@@ -18,7 +19,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from django.urls import path, re_path  # noqa: E402
 
 from channels1.bridge import WebSocketBridge  # noqa: E402
-from tracker_project.consumers4 import EchoConsumer  # noqa: E402
+from consumers.echo4 import EchoConsumer  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": ASGIStaticFilesHandler(django_asgi_app),

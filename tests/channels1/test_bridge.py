@@ -1,4 +1,4 @@
-"""WebSocketBridge end to end: a real Daphne serving tests/bridge_app.py, a real Redis,
+"""WebSocketBridge end to end: a real Daphne serving tests/channels1/bridge_app.py, a real Redis,
 the `websockets` client, and this process playing the 1.x worker on the layer."""
 
 import asyncio
@@ -19,8 +19,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from channels1.bridge import WebSocketBridge, parse_reply
 from channels1.layer import RedisChannelLayer
 from channels1.redis_server import RedisServer
+from channels1.testing import PROJECT_ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = PROJECT_ROOT
 CHANNELS = ["websocket.connect", "websocket.receive", "websocket.disconnect"]
 TIMEOUT = 10
 
@@ -127,10 +128,10 @@ def mortal_redis():
 
 @pytest.fixture(scope="module")
 def daphne(redis_url, prefix, mortal_redis, tmp_path_factory):
-    """Daphne serving tests/bridge_app.py."""
+    """Daphne serving tests/channels1/bridge_app.py."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     env.update(BRIDGE_REDIS_URL=redis_url, BRIDGE_PREFIX=prefix, BRIDGE_MORTAL_REDIS_URL=mortal_redis.url)
-    server = Daphne("tests.bridge_app:application", tmp_path_factory.mktemp("daphne") / "daphne.log", env)
+    server = Daphne("tests.channels1.bridge_app:application", tmp_path_factory.mktemp("daphne") / "daphne.log", env)
     yield server
     server.stop()
 
@@ -140,7 +141,7 @@ def project_daphne(redis_url, prefix, tmp_path_factory):
     """Daphne serving the tracker project's asgi.py, its layer under prefix + "proj"."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="tracker_project.settings", REDIS_URL=redis_url,
                CHANNEL_LAYER_PREFIX=prefix + "proj")
-    server = Daphne("tracker_project.asgi:application", tmp_path_factory.mktemp("project") / "daphne.log", env)
+    server = Daphne("asgi:application", tmp_path_factory.mktemp("project") / "daphne.log", env)
     yield server
     server.stop()
 

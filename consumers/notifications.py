@@ -1,6 +1,7 @@
-"""The notifications socket as 1.x consumer functions: a viewer's socket joins the
-``notifications`` group (and the user's own group) on connect and leaves on
-disconnect. Only logged-in users, unless TRACKER_ANONYMOUS_VIEWERS is set."""
+"""The live map's notifications socket, ``/ws/notifications/``, as Channels 1.x
+consumer functions: a viewer's socket joins the ``notifications`` group (and the
+user's own group) on connect and leaves on disconnect. Only logged-in users, unless
+TRACKER_ANONYMOUS_VIEWERS is set."""
 
 import functools
 
@@ -10,7 +11,7 @@ from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
 from channels1.security import allowed_hosts_only
 
-from .notifications import GROUP
+from tracker.notifications import GROUP
 
 
 def viewers_only(func):

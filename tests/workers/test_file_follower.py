@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tracker.follow import Batcher, Follower, chunked
+from workers.file_follower import Follower, LineBatcher, chunked
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ class Clock:
 
 def test_batcher_sends_after_max_delay():
     clock = Clock()
-    batcher = Batcher(max_delay=0.05, max_bytes=1000, clock=clock)
+    batcher = LineBatcher(max_delay=0.05, max_bytes=1000, clock=clock)
     assert batcher.add(["a", "b"]) == []
     assert batcher.due() is None
     clock.now = 0.03
@@ -159,7 +159,7 @@ def test_batcher_sends_after_max_delay():
 
 
 def test_batcher_splits_a_burst_by_size():
-    batcher = Batcher(max_delay=10, max_bytes=1000, clock=Clock())
+    batcher = LineBatcher(max_delay=10, max_bytes=1000, clock=Clock())
     lines = [f"{i:09d}" for i in range(1000)]  # 10 bytes each with the newline
     batches = batcher.add(lines)
     assert [len(batch) for batch in batches] == [100] * 10
@@ -168,7 +168,7 @@ def test_batcher_splits_a_burst_by_size():
 
 
 def test_batcher_keeps_an_oversized_line_whole():
-    batcher = Batcher(max_delay=10, max_bytes=100, clock=Clock())
+    batcher = LineBatcher(max_delay=10, max_bytes=100, clock=Clock())
     assert batcher.add(["short", "y" * 500, "after"]) == [["short"], ["y" * 500]]
     assert batcher.flush() == ["after"]
 
