@@ -28,6 +28,7 @@ from .signals import consumer_finished, consumer_started, database_connections_k
 
 __all__ = [
     "ChannelTestCase",
+    "ChannelTestCaseMixin",
     "Client",
     "HttpClient",
     "TransactionChannelTestCase",

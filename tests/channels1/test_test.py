@@ -40,6 +40,18 @@ WITHOUT_REDIS = {
 }
 
 
+# ... and a 1.x project's settings, with its routing in the layer's settings.
+LEGACY_SETTINGS = {
+    **WITHOUT_REDIS,
+    "CHANNEL_LAYERS": {
+        "default": {
+            "BACKEND": "asgiref.inmemory.ChannelLayer",
+            "ROUTING": "tests.channels1.legacy_chat.channel_routing",
+        },
+    },
+}
+
+
 def echo(message, **kwargs):
     message.reply_channel.send({"text": message.content.get("text", "")})
     return message.content
@@ -97,10 +109,7 @@ class RoutingFromSettingsTests(ChannelTestCase):
         self.assertIs(Client().get_consumer_by_channel("websocket.receive"), echo)
 
 
-@override_settings(**{
-    **WITHOUT_REDIS,
-    "CHANNEL_LAYERS": {"default": {"BACKEND": "asgi_redis.RedisChannelLayer", "ROUTING": "tests.channels1.legacy_chat.channel_routing"}},
-})
+@override_settings(**LEGACY_SETTINGS)
 class RoutingFromLayerSettingsTests(ChannelTestCase):
     def test_a_copy_of_the_routing_in_the_layer_settings_is_used_as_in_1x(self):
         routing = get_channel_layer().routing
@@ -185,6 +194,16 @@ class ClientTests(ChannelTestCase):
             consumer_finished.disconnect(finished)
         self.assertEqual(fired, ["started", "consumer", "finished"])
         self.assertTrue(User.objects.filter(username="made-in-consumer").exists())
+
+    def test_a_consumer_can_use_the_sync_1x_api_of_message_channel_layer(self):
+        def consumer(message):
+            message.channel_layer.group_add("room", message.reply_channel.name)
+            message.channel_layer.send_group("room", {"text": "to the room"})
+
+        client = Client()
+        with apply_routes(route("work", consumer)):
+            client.send_and_consume("work")
+        self.assertEqual(client.receive(), {"text": "to the room"})
 
     def test_consume_fails_without_a_message_or_a_route(self):
         client = Client()
@@ -344,14 +363,6 @@ def test_the_old_module_name_warns_and_offers_the_same_helpers():
 
 # A 1.x app's own tests, as it wrote them (its imports aside): no Redis anywhere.
 
-LEGACY_SETTINGS = {
-    **WITHOUT_REDIS,
-    "CHANNEL_LAYERS": {
-        "default": {"BACKEND": "asgiref.inmemory.ChannelLayer", "ROUTING": "tests.channels1.legacy_chat.channel_routing"},
-    },
-}
-
-
 @override_settings(**LEGACY_SETTINGS)
 class ChatTests(ChannelTestCase):
 
@@ -359,10 +370,14 @@ class ChatTests(ChannelTestCase):
         self.alice = User.objects.create_user(username="alice", password="pass")
         self.bob = User.objects.create_user(username="bob", password="pass")
 
+    def connect(self, user, room):
+        client = WSClient(ordered=True)
+        client.force_login(user)
+        client.send_and_consume("websocket.connect", path="/chat/%s/" % room)
+        return client
+
     def test_members_of_a_room_hear_each_other(self):
-        alice = WSClient(ordered=True)
-        alice.force_login(self.alice)
-        alice.send_and_consume("websocket.connect", path="/chat/lobby/")
+        alice = self.connect(self.alice, "lobby")
         bob = WSClient(ordered=True)
         self.assertTrue(bob.login(username="bob", password="pass"))
         bob.send_and_consume("websocket.connect", path="/chat/lobby/")
@@ -374,12 +389,8 @@ class ChatTests(ChannelTestCase):
         self.assertIsNone(bob.receive())
 
     def test_rooms_are_apart(self):
-        alice = WSClient(ordered=True)
-        alice.force_login(self.alice)
-        alice.send_and_consume("websocket.connect", path="/chat/lobby/")
-        bob = WSClient(ordered=True)
-        bob.force_login(self.bob)
-        bob.send_and_consume("websocket.connect", path="/chat/garden/")
+        alice = self.connect(self.alice, "lobby")
+        bob = self.connect(self.bob, "garden")
 
         alice.send_and_consume("websocket.receive", text={"text": "hello"}, path="/chat/lobby/")
 
@@ -391,12 +402,8 @@ class ChatTests(ChannelTestCase):
         self.assertEqual(client.receive(json=False), {"close": True})
 
     def test_a_socket_that_left_hears_no_more(self):
-        alice = WSClient(ordered=True)
-        alice.force_login(self.alice)
-        alice.send_and_consume("websocket.connect", path="/chat/lobby/")
-        bob = WSClient(ordered=True)
-        bob.force_login(self.bob)
-        bob.send_and_consume("websocket.connect", path="/chat/lobby/")
+        alice = self.connect(self.alice, "lobby")
+        bob = self.connect(self.bob, "lobby")
         bob.send_and_consume("websocket.disconnect", {"code": 1000}, path="/chat/lobby/")
 
         alice.send_and_consume("websocket.receive", text={"text": "anyone?"}, path="/chat/lobby/")
