@@ -185,6 +185,8 @@ class ChannelLayer(BaseChannelLayer):
     # Internals
 
     def _take(self, channels, max_messages):
+        if isinstance(channels, (str, bytes)):
+            raise TypeError(f"Receive from a list of channel names, not the name {channels!r} alone")
         for channel in channels:
             self.require_valid_channel_name(channel, receive=True)
         channels = list(channels)

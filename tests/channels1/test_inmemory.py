@@ -6,8 +6,11 @@ import threading
 
 import pytest
 
+from channels1 import route
 from channels1.exceptions import ChannelFull, MessageTooLarge
 from channels1.inmemory import ChannelLayer
+from channels1.routing import Router
+from channels1.worker import Worker
 
 
 @pytest.fixture
@@ -39,6 +42,11 @@ def test_a_receiver_gets_a_copy_of_what_was_sent(layer):
 def test_receive_takes_from_any_of_its_channels(layer):
     layer.send("b", {"on": "b"})
     assert layer.receive(["a", "b"]) == ("b", {"on": "b"})
+
+
+def test_receive_wants_a_list_of_channels(layer):
+    with pytest.raises(TypeError, match="list of channel names"):
+        layer.receive("jobs")
 
 
 def test_a_channel_holds_ten_messages_by_default(layer):
@@ -209,3 +217,23 @@ async def test_an_abandoned_delivery_is_received_again_first(layer):
     layer.ack(delivery)
     layer.abandon(delivery)
     assert layer.receive(["jobs"]) == ("jobs", {"n": 1})
+
+
+async def test_the_engines_worker_runs_consumers_on_it(layer):
+    def consumer(message):
+        message.reply_channel.send({"text": message["text"].upper()})
+
+    worker = Worker(Router([route("work", consumer)]), layer)
+    running = asyncio.ensure_future(worker.run())
+    layer.send("work", {"reply_channel": "client", "text": "hi"})
+
+    async def reply():
+        while not (batch := await layer.receive_batch(["client"], 1)):
+            pass
+        return batch[0].message
+
+    try:
+        assert await asyncio.wait_for(reply(), 30) == {"text": "HI"}
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, 30)
