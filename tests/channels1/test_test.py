@@ -37,6 +37,7 @@ WITHOUT_REDIS = {
     "CHANNEL_SESSION_ENGINE": None,
     "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     "CHANNEL_ROUTING": [],
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
 }
 
 
