@@ -3,6 +3,7 @@ consumers as a worker would, apply_routes; and a 1.x app's own tests, as it wrot
 them, running without Redis."""
 
 import importlib
+import io
 import json
 import sys
 import unittest
@@ -94,7 +95,7 @@ def test_a_channel_test_case_puts_the_old_layer_back_afterwards(django_db_setup,
 
     try:
         with django_db_blocker.unblock():
-            result = unittest.TextTestRunner(stream=open("/dev/null", "w")).run(
+            result = unittest.TextTestRunner(stream=io.StringIO()).run(
                 unittest.defaultTestLoader.loadTestsFromTestCase(Swapped)
             )
         assert result.wasSuccessful()
