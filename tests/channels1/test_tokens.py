@@ -4,7 +4,7 @@ for, used up by their first socket, refused once that session has logged out."""
 import threading
 
 import pytest
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.test import RequestFactory
 
 from channels1 import Message
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def logged_in_request(cache_settings, client, django_user_model):
+def logged_in_request(cache_settings, channel_layer_settings, client, django_user_model):
     """A request of a logged-in user, its session in the test Redis and database."""
     user = django_user_model.objects.create_user("ann", password="secret-pass-1")
     client.force_login(user)
@@ -71,6 +71,16 @@ def test_a_token_is_refused_after_its_session_logged_out(logged_in_request):
     with pytest.raises(SocketAuthError) as refused:
         user_of(token)
     assert refused.value.code == 4401 and "logged out" in str(refused.value)
+
+
+def test_a_token_is_refused_after_a_password_change_on_its_session(logged_in_request):
+    token = socket_token(logged_in_request)
+    logged_in_request.user.set_password("another-pass-2")
+    logged_in_request.user.save()
+    update_session_auth_hash(logged_in_request, logged_in_request.user)  # as the password change view
+    with pytest.raises(SocketAuthError) as refused:
+        user_of(token)
+    assert refused.value.code == 4401
 
 
 def test_a_forged_token_is_refused(cache_settings):
