@@ -1,16 +1,21 @@
 """The project's settings as processes start with them: production unless
-DJANGO_DEBUG=1, refusing to start without what production needs, and
-`check --deploy` clean once the environment gives it."""
+DJANGO_DEBUG=1, refusing to start without what production needs, `check --deploy`
+clean once the environment gives it, and no debug page for visitors when Redis is down."""
 
 import os
 import secrets
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
 
 from channels1.testing import PROJECT_ROOT, free_port
 from tracker_project.deployment import DEV_SECRET_KEY
+
+from .accounts import Browser
+from .conftest import System
 
 PRODUCTION = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -61,3 +66,20 @@ def test_a_worker_refuses_a_production_start_that_misses_a_setting(tmp_path, cha
     code, output = run(["manage.py", "runworker"], {**PRODUCTION, **change}, tmp_path)
     assert code != 0
     assert named in output
+
+
+def test_a_redis_outage_shows_visitors_a_plain_error_page_in_production(tmp_path):
+    env = {**PRODUCTION, "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_BEHIND_PROXY": "0",
+           "DJANGO_HTTPS": "0"}
+    system = System(f"redis://127.0.0.1:{free_port()}/0", tmp_path, env=env)  # nothing listens there
+    try:
+        system.prepare()
+        system.start_daphne()
+        with pytest.raises(urllib.error.HTTPError) as failed:  # a login writes the session to Redis
+            Browser(system).login_as_new_user("vic", "vic-secret-1")
+        page = failed.value.read().decode()
+        assert "ConnectionError" in system.log(system.daphne)  # the cause is in the server's log
+    finally:
+        system.stop()
+    assert failed.value.code == 500
+    assert "Traceback" not in page and "SECRET_KEY" not in page and "ConnectionError" not in page
