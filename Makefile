@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # Worker processes to start: `make run WORKERS=4`.
 WORKERS ?= 2
 
+# Development mode: DEBUG and the development secret key. Without it the settings are
+# production's, which refuse to start until the environment names a key and hosts.
+run: export DJANGO_DEBUG = 1
 run: venv
 	$(BIN)/python manage.py migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -c worker=$(WORKERS)

@@ -1,4 +1,5 @@
-"""Django app configuration for the channels1 engine."""
+"""Django app configuration for the channels1 engine: on ready, a user's sockets are
+set to close when their login ends (user_sockets.py)."""
 
 from django.apps import AppConfig
 
@@ -6,3 +7,8 @@ from django.apps import AppConfig
 class Channels1Config(AppConfig):
     name = "channels1"
     verbose_name = "Channels 1.x model"
+
+    def ready(self):
+        from . import user_sockets
+
+        user_sockets.connect_signals()

@@ -9,13 +9,14 @@ import urllib.parse
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import CreateError
 from django.http.cookie import parse_cookie
 
 from . import _sync
 from .exceptions import ChannelFull, ConsumeLater, SocketAuthError
 from .message import Message
-from .tokens import InvalidToken, auth_data
+from .tokens import InvalidToken, redeem
 
 logger = logging.getLogger("channels1.sessions")
 
@@ -100,9 +101,10 @@ def _cookies(message):
 
 def http_session(func):
     """Gives the consumer ``message.http_session``: the browser's session named by
-    the ``session_key`` query parameter, else the session cookie; or None. Never
-    creates one. A signed socket token (``?token=``, see tokens.py) stands for the
-    session's login; a bad token ends the socket with close code 4401."""
+    a single-use socket token (``?token=``, see tokens.py), else the session cookie;
+    or None. Never creates one. A bad or used token, or one whose session has logged
+    out, ends the socket with close code 4401. The 1.x ``?session_key=`` parameter
+    counts only with the setting CHANNELS1_SESSION_KEY_IN_QUERY = True."""
 
     @functools.wraps(func)
     def inner(message, *args, **kwargs):
@@ -125,18 +127,31 @@ def _http_session(message):
     query = _query(message)
     engine = import_module(settings.SESSION_ENGINE)
     if "token" in query:
-        try:
-            data = auth_data(query["token"][0])
-        except InvalidToken as error:
-            raise SocketAuthError(4401, str(error))
-        session = engine.SessionStore()
-        session.update(data)
-        session.modified = False  # stands for a login; never stored
-        return session
-    session_key = (query.get("session_key") or [None])[0] or _cookies(message).get(settings.SESSION_COOKIE_NAME)
+        return _token_session(engine, query["token"][0])
+    session_key = _cookies(message).get(settings.SESSION_COOKIE_NAME)
+    if "session_key" in query:
+        if getattr(settings, "CHANNELS1_SESSION_KEY_IN_QUERY", False):
+            session_key = query["session_key"][0] or session_key
+        else:
+            logger.warning(
+                "Ignored ?session_key= on %s: a session id in a URL ends up in proxy and server logs. "
+                "Open the socket with ?token= (channels1.tokens), or set CHANNELS1_SESSION_KEY_IN_QUERY "
+                "= True for legacy 1.x pages", message.get("path"),
+            )
     if not session_key:
         return None
     return engine.SessionStore(session_key=session_key)
+
+
+def _token_session(engine, token):
+    """The session a socket token was issued for, if it is still logged in."""
+    try:
+        session = engine.SessionStore(session_key=redeem(token))
+    except InvalidToken as error:
+        raise SocketAuthError(4401, str(error))
+    if SESSION_KEY not in session:
+        raise SocketAuthError(4401, "the session of this socket token has logged out")
+    return session
 
 
 def channel_and_http_session(func):

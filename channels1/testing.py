@@ -26,7 +26,8 @@ class LiveSystem:
     """Daphne serving ``application`` and ``manage.py runworker`` processes on one layer
     prefix of ``redis_url``, with a database and the processes' logs in ``directory``.
 
-    ``env`` adds to or overrides the environment the processes get; ``daphne_options``
+    The processes run in development mode (``DJANGO_DEBUG=1``: the development key and
+    local host names); ``env`` adds to or overrides the environment they get; ``daphne_options``
     are passed to Daphne (``("-v", "0")`` for a quiet log). ``start()`` migrates, then
     starts Daphne and the workers and waits until all of them listen; ``stop()`` sends
     SIGTERM and kills whatever is still running after ``stop_timeout`` seconds.
@@ -43,6 +44,7 @@ class LiveSystem:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": settings,
+            "DJANGO_DEBUG": "1",
             "REDIS_URL": redis_url,
             "CHANNEL_LAYER_PREFIX": self.prefix,
             "DATABASE_PATH": str(self.directory / "db.sqlite3"),

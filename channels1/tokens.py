@@ -1,42 +1,44 @@
-"""Short-lived signed socket tokens: a logged-in page fetches one and puts it in the
-socket URL (`?token=`), so no session id ends up in URLs and server logs. A token
-names the user and their session auth hash; it does not reveal the session."""
+"""Single-use socket tokens: a logged-in page fetches one and puts it in the socket URL
+(`?token=`), so no session id ends up in URLs and server logs. A token is a signed
+random id; Django's cache (Redis) maps it to the session it was issued for until its
+first use, at most MAX_AGE seconds."""
 
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+import secrets
+
 from django.core import signing
+from django.core.cache import cache
 
 SALT = "channels1.socket-token"
 MAX_AGE = 60
+CACHE_KEY_PREFIX = "channels1.socket-token."
 
 
 class InvalidToken(Exception):
-    """The token is forged, damaged or expired."""
+    """The token is forged, damaged, expired or already used."""
 
 
 def socket_token(request):
-    """A token for the user logged in on ``request``."""
-    user = request.user
-    if not user.is_authenticated:
+    """A token for the session of the user logged in on ``request``."""
+    if not request.user.is_authenticated:
         raise ValueError("Only a logged-in user can have a socket token")
-    return signing.dumps(
-        {
-            "id": request.session[SESSION_KEY],
-            "backend": request.session[BACKEND_SESSION_KEY],
-            "hash": user.get_session_auth_hash(),
-        },
-        salt=SALT,
-        compress=True,
-    )
+    token_id = secrets.token_urlsafe(18)
+    cache.set(CACHE_KEY_PREFIX + token_id, request.session.session_key, MAX_AGE)
+    return signing.dumps(token_id, salt=SALT)
 
 
-def auth_data(token, max_age=None):
-    """The session auth keys (user id, backend, hash) a token carries, as Django's
-    login() stores them in a session; InvalidToken if it is no good or older than
-    ``max_age`` seconds (default MAX_AGE)."""
+def redeem(token, max_age=None):
+    """The session key ``token`` was issued for, using the token up: of two sockets
+    presenting it at once only one gets the key. InvalidToken if it is no good, used
+    or older than ``max_age`` seconds (default MAX_AGE)."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=MAX_AGE if max_age is None else max_age)
+        token_id = signing.loads(token, salt=SALT, max_age=MAX_AGE if max_age is None else max_age)
     except signing.SignatureExpired as error:
         raise InvalidToken(f"expired socket token: {error}") from error
     except signing.BadSignature as error:
         raise InvalidToken("forged or damaged socket token") from error
-    return {SESSION_KEY: data["id"], BACKEND_SESSION_KEY: data["backend"], HASH_SESSION_KEY: data["hash"]}
+    key = CACHE_KEY_PREFIX + str(token_id)
+    session_key = cache.get(key)
+    # The delete is the atomic step: only the caller that removed the key may use it.
+    if session_key is None or not cache.delete(key):
+        raise InvalidToken("socket token already used")
+    return session_key

@@ -8,7 +8,7 @@ import re
 
 from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
-from channels1.security import allowed_hosts_only
+from channels1.security import same_origin_only
 
 _READABLE = re.compile(r"[A-Za-z0-9-]+")
 _MAX_READABLE = 60
@@ -23,7 +23,7 @@ def room_group(room):
     return f"chat.hash.{hashlib.sha256(room.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
-@allowed_hosts_only
+@same_origin_only
 @channel_session_user_from_http
 @login_required
 def connect(message, room):

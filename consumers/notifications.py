@@ -9,7 +9,7 @@ from django.conf import settings
 
 from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
-from channels1.security import allowed_hosts_only
+from channels1.security import same_origin_only
 
 from tracker.notifications import GROUP
 
@@ -28,7 +28,7 @@ def viewers_only(func):
     return inner
 
 
-@allowed_hosts_only
+@same_origin_only
 @channel_session_user_from_http
 @viewers_only
 def connect(message):

@@ -1,14 +1,15 @@
 """The live log tail's sockets, ``/ws/tailf/<id>/``, as Channels 1.x consumer
-functions: a logged-in viewer of a configured file gets its last lines, then live ones
-from the file's RQ job (workers/log_tail.py); frames ``{"action": "stop" | "start" |
-"ping"}``."""
+functions: a logged-in viewer of a configured file (whose socket joins the user's
+group) gets its last lines, then live ones from the file's RQ job
+(workers/log_tail.py); frames ``{"action": "stop" | "start" | "ping"}``."""
 
 import json
 import logging
 
-from channels1.auth import channel_session_user, channel_session_user_from_http, login_required
+from channels1 import Group
+from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
 from channels1.exceptions import ChannelSocketException
-from channels1.security import allowed_hosts_only
+from channels1.security import same_origin_only
 
 from workers import log_files, log_tail_viewers
 
@@ -33,11 +34,12 @@ def _file_id(text):
     return file_id
 
 
-@allowed_hosts_only
+@same_origin_only
 @channel_session_user_from_http
 @login_required
 def connect(message, file_id):
     file_id = _file_id(file_id)
+    Group(user_group_name(message.user)).add(message.reply_channel)
     message.reply_channel.send({"accept": True}, immediately=True)
     log_tail_viewers.watch(file_id, message.reply_channel.name)
     logger.info("%s started viewing log file %s", message.user.get_username(), file_id)
@@ -65,6 +67,8 @@ def receive(message, file_id):
 
 @channel_session_user
 def disconnect(message, file_id):
+    if message.user.is_authenticated:
+        Group(user_group_name(message.user)).discard(message.reply_channel)
     file_id = log_files.file_id_of(file_id)
     if file_id is not None:
         log_tail_viewers.unwatch(file_id, message.reply_channel.name)

@@ -33,8 +33,8 @@ def signup(request):
 @never_cache
 @require_GET
 def ws_token(request):
-    """A fresh socket token for the logged-in user, as JSON; 403 JSON (not a redirect
-    to the login page, since scripts fetch it) for anyone else."""
+    """A fresh single-use socket token for the logged-in user's session, as JSON; 403
+    JSON (not a redirect to the login page, since scripts fetch it) for anyone else."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "login required"}, status=403)
     return JsonResponse({"token": socket_token(request)})

@@ -1,6 +1,7 @@
 """Settings of the tracker project; deployment values come from the environment.
 
-Defaults suit development: SQLite and the embedded Redis under var/.
+Production unless DJANGO_DEBUG=1 (see deployment.py); SQLite and the embedded Redis
+under var/ unless DATABASE_PATH and REDIS_URL say otherwise.
 """
 
 import json
@@ -8,18 +9,42 @@ import os
 from pathlib import Path
 
 from channels1.redis_server import default_socket_path
+from tracker_project.deployment import (
+    DEV_ALLOWED_HOSTS,
+    DEV_SECRET_KEY,
+    env_flag,
+    env_list,
+    production_problems,
+    refuse_unsafe_production,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
+DEBUG = env_flag("DJANGO_DEBUG")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (DEV_SECRET_KEY if DEBUG else "")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", DEV_ALLOWED_HOSTS if DEBUG else "")
 
-def env_list(name, default):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+# HTTPS (on by default in production): secure cookies, redirects to https:// and HSTS.
+# DJANGO_BEHIND_PROXY=1: TLS ends at a proxy that sets X-Forwarded-Proto for Daphne.
+HTTPS = env_flag("DJANGO_HTTPS", default=not DEBUG)
+BEHIND_PROXY = env_flag("DJANGO_BEHIND_PROXY")
+if not DEBUG:
+    refuse_unsafe_production(production_problems(SECRET_KEY, ALLOWED_HOSTS, HTTPS, BEHIND_PROXY))
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 
-
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1").lower() in ("1", "true", "yes", "on")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Other sites whose pages may post forms and open sockets here ("https://app.example.com",
+# "https://*.example.com"); a page of the site itself always may.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_TRUSTED_ORIGINS")
+CHANNELS1_TRUSTED_ORIGINS = CSRF_TRUSTED_ORIGINS
 
 INSTALLED_APPS = [
     "daphne",
@@ -114,7 +139,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # True lets anonymous sockets follow /ws/notifications/ and read the GeoJSON endpoints
 # (the map page itself still needs a login).
-TRACKER_ANONYMOUS_VIEWERS = os.environ.get("TRACKER_ANONYMOUS_VIEWERS", "").lower() in ("1", "true", "yes", "on")
+TRACKER_ANONYMOUS_VIEWERS = env_flag("TRACKER_ANONYMOUS_VIEWERS")
 
 # The Channels 1.x routing that runworker serves. 1.x named it in
 # CHANNEL_LAYERS["default"]["ROUTING"], which channels 4 refuses, so it lives here.

@@ -6,7 +6,8 @@ import functools
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from ..exceptions import DenyConnection
 
@@ -37,14 +38,10 @@ class BaseOriginValidator:
     def get_origin(message):
         """The Origin header of a connect message as str; None if it is missing or
         not ASCII."""
-        origin = None
-        for name, value in message.get("headers") or []:
-            if name == b"origin":
-                try:
-                    origin = value.decode("ascii")
-                except UnicodeDecodeError:
-                    origin = None
-        return origin
+        try:
+            return _header(message, b"origin").decode("ascii")
+        except (AttributeError, UnicodeDecodeError):
+            return None
 
     def validate_origin(self, message, origin):
         """True if a socket from ``origin`` (e.g. ``"https://example.com"``) may connect."""
@@ -56,11 +53,77 @@ class AllowedHostsOnlyOriginValidator(BaseOriginValidator):
     Django's own Host check); with DEBUG and no ALLOWED_HOSTS, the local names."""
 
     def validate_origin(self, message, origin):
-        allowed_hosts = settings.ALLOWED_HOSTS
-        if settings.DEBUG and not allowed_hosts:
-            allowed_hosts = DEBUG_ALLOWED_HOSTS
         host = origin_host(origin)
-        return bool(host) and validate_host(host, allowed_hosts)
+        return bool(host) and validate_host(host, _allowed_hosts())
+
+
+class SameOriginValidator(BaseOriginValidator):
+    """Lets in the site's own origin and the trusted ones, comparing scheme, host and
+    port as Django's CSRF check does. The own origin is the socket's scheme (https for
+    wss, or as SECURE_PROXY_SSL_HEADER says behind a proxy) with its Host header, which
+    must be in ALLOWED_HOSTS; CHANNELS1_TRUSTED_ORIGINS lists others, like
+    CSRF_TRUSTED_ORIGINS (``"https://app.example.com"``, ``"https://*.example.com"``)."""
+
+    def validate_origin(self, message, origin):
+        origin = origin.lower()
+        return origin == own_origin(message) or origin_trusted(
+            origin, getattr(settings, "CHANNELS1_TRUSTED_ORIGINS", ()))
+
+
+def own_origin(message):
+    """The origin of the site a connect message came in on, e.g. "https://example.com";
+    None without a Host header in ALLOWED_HOSTS."""
+    host = (_header(message, b"host") or b"").decode("latin-1").lower()
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, _allowed_hosts()):
+        return None
+    return f"{'https' if _is_secure(message) else 'http'}://{host}"
+
+
+def origin_trusted(origin, trusted_origins):
+    """True if ``origin`` is one of ``trusted_origins`` or, for an entry like
+    "https://*.example.com", a subdomain of it with the same scheme."""
+    try:
+        parsed = urlsplit(origin)
+    except ValueError:
+        return False
+    for trusted in trusted_origins:
+        trusted = trusted.lower()
+        if "*" in trusted:
+            pattern = urlsplit(trusted)
+            if pattern.scheme == parsed.scheme and is_same_domain(parsed.netloc, pattern.netloc.lstrip("*")):
+                return True
+        elif origin == trusted:
+            return True
+    return False
+
+
+def _is_secure(message):
+    if message.get("scheme") in ("wss", "https"):
+        return True
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if not proxy_header:
+        return False
+    name, secure_value = proxy_header
+    header = name.removeprefix("HTTP_").replace("_", "-").lower().encode("latin-1")
+    value = (_header(message, header) or b"").decode("latin-1")
+    return value.split(",", 1)[0].strip() == secure_value
+
+
+def _header(message, name):
+    """The last value of header ``name`` (lowercase bytes) in a connect message, or None."""
+    found = None
+    for header, value in message.get("headers") or []:
+        if header == name:
+            found = value
+    return found
+
+
+def _allowed_hosts():
+    """ALLOWED_HOSTS, or with DEBUG and none set the local names, as Django's Host check."""
+    if settings.DEBUG and not settings.ALLOWED_HOSTS:
+        return DEBUG_ALLOWED_HOSTS
+    return settings.ALLOWED_HOSTS
 
 
 def origin_host(origin):
@@ -76,3 +139,4 @@ def origin_host(origin):
 
 
 allowed_hosts_only = AllowedHostsOnlyOriginValidator
+same_origin_only = SameOriginValidator

@@ -4,7 +4,13 @@ import pytest
 
 from channels1 import Message
 from channels1.exceptions import DenyConnection
-from channels1.security import AllowedHostsOnlyOriginValidator, BaseOriginValidator, allowed_hosts_only
+from channels1.security import (
+    AllowedHostsOnlyOriginValidator,
+    BaseOriginValidator,
+    SameOriginValidator,
+    allowed_hosts_only,
+    same_origin_only,
+)
 
 
 class Recorder:
@@ -187,3 +193,89 @@ def test_decorator_form(hosts):
     assert connect(connect_message("https://example.com")) == "joined"
     with pytest.raises(DenyConnection):
         connect(connect_message("https://example.org"))
+
+
+# same_origin_only: scheme, host and port against the site's own origin and trusted ones.
+
+def socket_on(host, origin, scheme=None, **headers):
+    """A connect message that came in on ``host`` from a page of ``origin``."""
+    content = {
+        "reply_channel": "daphne.response.abc!def", "path": "/ws/", "query_string": b"",
+        "headers": [[b"host", host.encode()], [b"origin", origin.encode()],
+                    *([name.encode(), value.encode()] for name, value in headers.items())],
+    }
+    if scheme:
+        content["scheme"] = scheme
+    return Message(content, "websocket.connect", channel_layer=None)
+
+
+@pytest.fixture
+def site(settings):
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["example.com"]
+    settings.CHANNELS1_TRUSTED_ORIGINS = []
+    return settings
+
+
+def test_same_origin_only_is_the_validator_class():
+    assert same_origin_only is SameOriginValidator
+
+
+@pytest.mark.parametrize("host, origin, scheme", [
+    ("example.com:8000", "http://example.com:8000", None),
+    ("example.com", "http://EXAMPLE.com", "ws"),
+    ("example.com", "https://example.com", "wss"),
+])
+def test_a_page_of_the_site_itself_gets_in(site, consumer, host, origin, scheme):
+    same_origin_only(consumer)(socket_on(host, origin, scheme))
+    assert len(consumer.calls) == 1
+
+
+@pytest.mark.parametrize("host, origin, scheme", [
+    ("example.com:8000", "http://example.com:8001", None),  # another port
+    ("example.com:8000", "http://example.com", None),
+    ("example.com", "https://example.com", None),  # another scheme
+    ("example.com", "http://example.com", "wss"),
+    ("example.com", "http://sub.example.com", None),  # another host
+])
+def test_another_port_scheme_or_host_is_refused(site, consumer, host, origin, scheme):
+    with pytest.raises(DenyConnection):
+        same_origin_only(consumer)(socket_on(host, origin, scheme))
+    assert consumer.calls == []
+
+
+def test_a_host_outside_allowed_hosts_has_no_own_origin(site, consumer):
+    with pytest.raises(DenyConnection):
+        same_origin_only(consumer)(socket_on("evil.example.org", "http://evil.example.org"))
+
+
+def test_behind_a_proxy_the_forwarded_scheme_counts(site, consumer):
+    site.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    validated = same_origin_only(consumer)
+    validated(socket_on("example.com", "https://example.com", **{"x-forwarded-proto": "https"}))
+    assert len(consumer.calls) == 1
+    for origin, proto in [("http://example.com", "https"), ("https://example.com", "http")]:
+        with pytest.raises(DenyConnection):
+            validated(socket_on("example.com", origin, **{"x-forwarded-proto": proto}))
+    del site.SECURE_PROXY_SSL_HEADER  # the header counts only where a proxy is declared
+    with pytest.raises(DenyConnection):
+        validated(socket_on("example.com", "https://example.com", **{"x-forwarded-proto": "https"}))
+
+
+@pytest.mark.parametrize("origin, allowed", [
+    ("https://app.example.net", True),
+    ("http://app.example.net", False),
+    ("https://app.example.net:8443", False),
+    ("https://eu.example.org", True),
+    ("https://example.org", True),  # as Django's own check: the domain itself too
+    ("http://eu.example.org", False),
+])
+def test_trusted_origins_match_like_csrf_trusted_origins(site, consumer, origin, allowed):
+    site.CHANNELS1_TRUSTED_ORIGINS = ["https://app.example.net", "https://*.example.org"]
+    validated = same_origin_only(consumer)
+    if allowed:
+        validated(socket_on("example.com", origin))
+        assert len(consumer.calls) == 1
+    else:
+        with pytest.raises(DenyConnection):
+            validated(socket_on("example.com", origin))

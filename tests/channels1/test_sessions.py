@@ -103,7 +103,8 @@ def test_http_session_comes_from_the_cookie(sessions, client, django_user_model)
 
 
 @pytest.mark.django_db
-def test_http_session_key_in_the_query_comes_first(sessions, client, django_user_model):
+def test_a_session_key_in_the_query_comes_first_when_the_legacy_setting_is_on(sessions, client, django_user_model):
+    sessions.CHANNELS1_SESSION_KEY_IN_QUERY = True
     client.force_login(django_user_model.objects.create_user("ann"))
     key = client.cookies[sessions.SESSION_COOKIE_NAME].value
     seen = http_session(lambda m: m.http_session)(message(
@@ -112,6 +113,18 @@ def test_http_session_key_in_the_query_comes_first(sessions, client, django_user
         headers=[[b"cookie", f"{sessions.SESSION_COOKIE_NAME}=stale".encode()]],
     ))
     assert seen.session_key == key
+
+
+@pytest.mark.django_db
+def test_a_session_key_in_the_query_is_ignored_with_a_warning_by_default(sessions, client, django_user_model, caplog):
+    client.force_login(django_user_model.objects.create_user("ann"))
+    key = client.cookies[sessions.SESSION_COOKIE_NAME].value
+    query = f"session_key={key}".encode()
+    assert http_session(lambda m: m.http_session)(message("websocket.connect", query_string=query)) is None
+    cookie = [[b"cookie", f"{sessions.SESSION_COOKIE_NAME}=from-cookie".encode()]]
+    seen = http_session(lambda m: m.http_session)(message("websocket.connect", query_string=query, headers=cookie))
+    assert seen.session_key == "from-cookie"
+    assert "CHANNELS1_SESSION_KEY_IN_QUERY" in caplog.text
 
 
 def test_http_session_is_none_without_cookie_or_key(sessions):

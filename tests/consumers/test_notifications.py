@@ -56,7 +56,7 @@ def nothing_for(config, channel, seconds=0.3):
 
 def message(channel_name, reply_channel, headers=()):
     content = {"reply_channel": reply_channel, "path": "/ws/notifications/", "order": 0, "query_string": b"",
-               "headers": [[b"origin", b"http://localhost:8000"], *headers]}
+               "headers": [[b"host", b"localhost:8000"], [b"origin", b"http://localhost:8000"], *headers]}
     return Message(content, channel_name, None)
 
 

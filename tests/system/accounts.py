@@ -19,21 +19,32 @@ class Browser:
         with self.opener.open(self.system.http_url + path, timeout=10) as response:
             return response.read().decode()
 
-    def login(self, username, password):
-        page = self.get("/accounts/login/")
+    def post_form(self, page_path, action_path, fields):
+        """Post ``fields`` to ``action_path`` with the CSRF token of the form on ``page_path``."""
+        page = self.get(page_path)
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf})
+        form = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": csrf})
         request = urllib.request.Request(
-            self.system.http_url + "/accounts/login/", data=form.encode(),
-            headers={"Referer": self.system.http_url + "/accounts/login/"},
+            self.system.http_url + action_path, data=form.encode(),
+            headers={"Referer": self.system.http_url + page_path},
         )
         with self.opener.open(request, timeout=10) as response:
             response.read()
+
+    def login(self, username, password):
+        self.post_form("/accounts/login/", "/accounts/login/", {"username": username, "password": password})
         if "sessionid" not in self.cookies():
             raise AssertionError(f"logging in as {username} failed")
         return self
 
+    def logout(self):
+        """Log out with the form in the pages' navigation."""
+        self.post_form("/", "/accounts/logout/", {})
+        if "sessionid" in self.cookies():
+            raise AssertionError("logging out failed")
+
     def login_as_new_user(self, username, password):
+        self.username = username
         self.user_id = self.system.create_user(username, password)
         return self.login(username, password)
 

@@ -12,10 +12,11 @@ class System(LiveSystem):
     """Daphne and workers on the test settings and a layer prefix of their own;
     ``ws_url(path)`` for clients."""
 
-    def __init__(self, redis_url, directory, layer_config=None, handshake_timeout=5):
+    def __init__(self, redis_url, directory, layer_config=None, handshake_timeout=5, env=None):
         super().__init__(redis_url, directory, settings="tests.system.settings", prefix="sys", env={
             "TEST_LAYER_CONFIG": json.dumps(layer_config or {}),
             "TEST_HANDSHAKE_TIMEOUT": str(handshake_timeout),
+            **(env or {}),
         })
 
     def create_user(self, username, password):

@@ -1,13 +1,15 @@
-"""Settings for the processes that system tests start: the project's, with the layer
-configured from TEST_LAYER_CONFIG (JSON) and the test routing added."""
+"""Settings for the processes that system tests start: the test suite's, with the
+layer configured from TEST_LAYER_CONFIG (JSON), the test routing added and the legacy
+``?session_key=`` accepted if TEST_SESSION_KEY_IN_QUERY=1."""
 
 import json
 import os
 
-from tracker_project.settings import *  # noqa: F401,F403
+from tests.settings import *  # noqa: F401,F403
 from tracker_project.settings import CHANNEL_LAYERS, LOGGING
 
 CHANNEL_LAYERS["default"]["CONFIG"].update(json.loads(os.environ.get("TEST_LAYER_CONFIG", "{}")))
 CHANNEL_ROUTING = "tests.system.routing.channel_routing"
 CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT = float(os.environ.get("TEST_HANDSHAKE_TIMEOUT", "5"))
 LOGGING["loggers"]["channels1"]["level"] = "DEBUG"
+CHANNELS1_SESSION_KEY_IN_QUERY = os.environ.get("TEST_SESSION_KEY_IN_QUERY") == "1"

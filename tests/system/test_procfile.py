@@ -47,7 +47,8 @@ def test_procfile_starts_every_process_and_serves(project_copy):
         key: value for key, value in os.environ.items()
         if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_PATH", "CHANNEL_LAYER_PREFIX")
     }
-    env.update(PATH=f"{bin_dir}:{env['PATH']}", WEB_PORT=str(port), PYTHONUNBUFFERED="1")
+    # Development mode, as `make run` sets it.
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", WEB_PORT=str(port), PYTHONUNBUFFERED="1", DJANGO_DEBUG="1")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=project_copy, env=env, check=True)
     log = open(project_copy / "honcho.log", "wb")
     honcho = subprocess.Popen(

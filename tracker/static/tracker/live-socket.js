@@ -2,7 +2,9 @@
 // GETs a short-lived token from the ws-token view (403: logged out) and opens
 // ws(s)://host/<path>?token=…; it keeps a status line up to date and reconnects with
 // exponential backoff (0.5 s, doubling up to 10 s). Close codes: 4401 token bad or
-// expired (new token, reconnect), 4403 login required (stop, show a log-in link).
+// expired (new token, reconnect), 4403 login required (stop, show a log-in link), 4410
+// the login ended, by a logout, password change or deactivation (reconnect if this
+// page is still logged in, else show the log-in link).
 //
 // Load it with <script src=".../live-socket.js" data-token-url="…" data-login-url="…">.
 //
@@ -87,6 +89,7 @@
         if (event.code in stopOn) { active = false; setStatus(stopOn[event.code], "error"); }
         else if (event.code === 4403) loggedOut("login required");
         else if (event.code === 4401) retry("socket token expired or invalid, getting a new one…", "error");
+        else if (event.code === 4410) retry("the login ended, checking…", "error");
         else if (active) retry(...reconnectStatus);
       };
       if (ping) pinger = setInterval(() => send(ping), 30000);
