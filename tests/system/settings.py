@@ -1,13 +1,16 @@
 """Settings for the processes that system tests start: the project's, with the layer
-configured from TEST_LAYER_CONFIG (JSON) and the test routing added."""
+configured from TEST_LAYER_CONFIG (JSON) and the test routing, URLs and pages added."""
 
 import json
 import os
+from pathlib import Path
 
 from tracker_project.settings import *  # noqa: F401,F403
-from tracker_project.settings import CHANNEL_LAYERS, LOGGING
+from tracker_project.settings import CHANNEL_LAYERS, LOGGING, TEMPLATES
 
 CHANNEL_LAYERS["default"]["CONFIG"].update(json.loads(os.environ.get("TEST_LAYER_CONFIG", "{}")))
 CHANNEL_ROUTING = "tests.system.routing.channel_routing"
 CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT = float(os.environ.get("TEST_HANDSHAKE_TIMEOUT", "5"))
 LOGGING["loggers"]["channels1"]["level"] = "DEBUG"
+ROOT_URLCONF = "tests.system.urls"
+TEMPLATES[0]["DIRS"] = [Path(__file__).resolve().parent / "templates"]
