@@ -7,10 +7,10 @@ import json
 import os
 from pathlib import Path
 
-from channels1.redis_server import default_socket_path
+from channels1.redis_server import socket_path_in
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
 
 
 def env_list(name, default):
@@ -73,7 +73,7 @@ DATABASES = {
     }
 }
 
-REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{default_socket_path(BASE_DIR)}"
+REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{socket_path_in(VAR_DIR)}"
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels1.layer.RedisChannelLayer",
