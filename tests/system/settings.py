@@ -14,3 +14,4 @@ CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT = float(os.environ.get("TEST_HANDSHAKE_TIM
 LOGGING["loggers"]["channels1"]["level"] = "DEBUG"
 ROOT_URLCONF = "tests.system.urls"
 TEMPLATES[0]["DIRS"] = [Path(__file__).resolve().parent / "templates"]
+CHANNELS_WS_PROTOCOLS = ["channels1.test"]

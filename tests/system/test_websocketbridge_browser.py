@@ -65,3 +65,12 @@ def test_close_with_keep_closed_stays_closed(page):
     page.wait_for_function("quick.socket.readyState === 3", timeout=WAIT_MS)
     page.wait_for_timeout(2_000)  # 200 times its reconnect delay
     assert page.evaluate("[quick.opens, quick.socket.readyState]") == [1, 3]
+
+
+def test_the_server_picks_a_protocol_from_channels_ws_protocols(page):
+    page.evaluate("""() => {
+        window.picky = new channels.WebSocketBridge();
+        picky.connect("/ws/test/bridge/", ["other", "channels1.test"]);
+    }""")
+    page.wait_for_function("picky.socket.readyState === 1", timeout=WAIT_MS)
+    assert page.evaluate("picky.socket.protocol") == "channels1.test"
