@@ -102,6 +102,10 @@ class Command(daphne_runserver.Command):
     # The worker
 
     def start_worker(self):
+        layer = get_channel_layer(DEFAULT_CHANNEL_LAYER)
+        url = _redis_url(layer)
+        self.stdout.write(f"Channel layer {DEFAULT_CHANNEL_LAYER} ({type(layer).__module__}.{type(layer).__name__})"
+                          + (f" on {redact(url)}" if url else ""))
         if not self.run_worker:
             self.stdout.write("No worker in this process (--noworker): run `manage.py runworker`.")
             return
@@ -120,7 +124,7 @@ class Command(daphne_runserver.Command):
     def redis_for_the_layer(self):
         """Start the embedded Redis at the layer's address if that is on this machine
         and nothing answers there; stop it on the way out."""
-        url = _layer_url()
+        url = _redis_url(get_channel_layer(DEFAULT_CHANNEL_LAYER))
         if url is None or url_answers(url):
             yield
             return
@@ -207,9 +211,9 @@ def _stop_once(signum, frame):
     raise KeyboardInterrupt
 
 
-def _layer_url():
-    """The Redis URL of the default channel layer, or None for a layer without one."""
-    hosts = getattr(get_channel_layer(DEFAULT_CHANNEL_LAYER), "hosts", None)
+def _redis_url(layer):
+    """The Redis URL of a channel layer, or None for a layer without one."""
+    hosts = getattr(layer, "hosts", None)
     return hosts[0] if hosts else None
 
 
