@@ -146,3 +146,12 @@ def test_noasgi_runs_djangos_wsgi_server(project):
         assert b"WebSocketBridge" in response.read()
     assert LISTENING not in project.log(process)
     assert interrupt(process) == 0
+
+
+def test_a_project_without_asgi_application_gets_django_and_the_bridge(project):
+    project.env["DJANGO_SETTINGS_MODULE"] = "tests.system.settings_without_asgi_application"
+    process = runserver(project, "--noreload")
+    with urllib.request.urlopen(f"{project.http_url}/test/websocketbridge/") as response:
+        assert b"channels/js/websocketbridge.js" in response.read()
+    assert asyncio.run(echo(project, "no ASGI_APPLICATION")) == "no ASGI_APPLICATION"
+    assert interrupt(process) == 0

@@ -5,6 +5,7 @@ Redis is not running, and Django's autoreloader restarting it all on code change
 
 import asyncio
 import contextlib
+import importlib
 import os
 import signal
 import subprocess
@@ -241,5 +242,4 @@ def replace_other_runservers():
     staticfiles and daphne ship theirs. Called from the app's ready(), as 1.x did."""
     for app, module_name in OTHER_RUNSERVERS.items():
         if apps.is_installed(app):
-            module = __import__(module_name, fromlist=["Command"])
-            module.Command = Command
+            importlib.import_module(module_name).Command = Command
