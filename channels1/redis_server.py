@@ -6,13 +6,14 @@ Used by `manage.py runredis` for development and by tests and benchmarks for a f
 import atexit
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from ._processes import terminate
 
 UNIX_SOCKET_MAX_BYTES = 103
 SOCKET_NAME = "redis.sock"
@@ -238,13 +239,8 @@ class RedisServer:
     def stop(self, timeout=10.0):
         atexit.unregister(self.stop)
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process, timeout)
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

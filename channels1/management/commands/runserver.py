@@ -22,6 +22,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler, StaticFi
 from django.core.management import CommandError
 from django.utils import autoreload
 
+from channels1._processes import terminate
 from channels1.channel import DEFAULT_CHANNEL_LAYER
 from channels1.redis_server import RedisServerError, standin_for, url_answers
 
@@ -158,7 +159,7 @@ class Command(daphne_runserver.Command):
             try:
                 code = child.wait()
             except (KeyboardInterrupt, SystemExit):
-                _stop(child)
+                terminate(child, STOP_TIMEOUT)
                 return 0
             if code != RELOAD_EXIT_CODE:
                 return code
@@ -194,16 +195,6 @@ class _WorkerThread(threading.Thread):
         """Take nothing new, let running consumers finish, wait for the loop to end."""
         self.worker.stop()
         self.join(timeout)
-
-
-def _stop(child):
-    if child.poll() is None:
-        child.send_signal(signal.SIGTERM)
-    try:
-        child.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
 
 
 def _stop_once(signum, frame):
