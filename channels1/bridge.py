@@ -211,7 +211,7 @@ class _Socket:
                 return
             if accept or data:
                 self.state = OPEN
-                await self.send({"type": "websocket.accept"})
+                await self.send({"type": "websocket.accept", "subprotocol": _subprotocol(self.scope)})
             elif close:
                 await self._deny(403)
                 return
@@ -271,6 +271,13 @@ def parse_reply(message):
         raise ValueError(f"close must be True, False or a close code (1000-1003, 1007-1014, 3000-4999), "
                          f"not {close!r}")
     return accept, data, binary, code
+
+
+def _subprotocol(scope):
+    """The first subprotocol the client asked for that CHANNELS_WS_PROTOCOLS allows, as
+    Daphne 1.x chose from its ws_protocols; None without a match."""
+    allowed = getattr(settings, "CHANNELS_WS_PROTOCOLS", None) or ()
+    return next((protocol for protocol in scope.get("subprotocols", ()) if protocol in allowed), None)
 
 
 def _sendable_close_code(code):

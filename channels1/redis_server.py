@@ -6,12 +6,14 @@ Used by `manage.py runredis` for development and by tests and benchmarks for a f
 import atexit
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from ._processes import terminate
 
 UNIX_SOCKET_MAX_BYTES = 103
 SOCKET_NAME = "redis.sock"
@@ -22,9 +24,18 @@ class RedisServerError(RuntimeError):
     """A Redis server could not be found, started or reached."""
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+DEFAULT_PORT = 6379
+
+
+def socket_path_in(var_dir):
+    """The unix socket of the embedded server whose local state lives in `var_dir`."""
+    return Path(var_dir) / "redis" / SOCKET_NAME
+
+
 def default_socket_path(base_dir):
     """The unix socket of the embedded server for a project rooted at `base_dir`."""
-    return Path(base_dir) / "var" / "redis" / SOCKET_NAME
+    return socket_path_in(Path(base_dir) / "var")
 
 
 def _bundled_valkey():
@@ -106,6 +117,34 @@ def ping(unix_socket=None, port=0, timeout=0.5):
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def url_answers(url, timeout=1.0):
+    """True if the Redis server at `url` (any URL redis-py takes) answers PING."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        return client.ping()
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def standin_for(url, data_dir):
+    """A RedisServer (not started) that serves the address of `url` on this machine — a
+    unix socket, or a TCP port on localhost, with no password — keeping its data in
+    `data_dir` (a unix socket's server keeps it beside the socket); None for any other
+    URL, which only the server it names can answer."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        return None
+    if parts.scheme == "unix":
+        return RedisServer(Path(parts.path).parent, unix_socket=parts.path)
+    if parts.scheme == "redis" and parts.hostname in LOCAL_HOSTS:
+        return RedisServer(data_dir, port=parts.port or DEFAULT_PORT, unix_socket=False)
+    return None
 
 
 def _free_port():
@@ -200,13 +239,8 @@ class RedisServer:
     def stop(self, timeout=10.0):
         atexit.unregister(self.stop)
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process, timeout)
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

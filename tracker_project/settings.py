@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from channels1.redis_server import default_socket_path
+from channels1.redis_server import socket_path_in
 from tracker_project.deployment import (
     DEV_ALLOWED_HOSTS,
     DEV_SECRET_KEY,
@@ -19,7 +19,7 @@ from tracker_project.deployment import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_flag("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (DEV_SECRET_KEY if DEBUG else "")
@@ -98,7 +98,7 @@ DATABASES = {
     }
 }
 
-REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{default_socket_path(BASE_DIR)}"
+REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{socket_path_in(VAR_DIR)}"
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels1.layer.RedisChannelLayer",

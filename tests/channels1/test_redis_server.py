@@ -17,6 +17,9 @@ from channels1.redis_server import (
     default_socket_path,
     find_redis_server,
     server_args,
+    socket_path_in,
+    standin_for,
+    url_answers,
 )
 from channels1.testing import PROJECT_ROOT
 
@@ -76,6 +79,37 @@ def test_server_args_disable_persistence_and_eviction(tmp_path):
 
 def test_default_socket_path(tmp_path):
     assert default_socket_path(tmp_path) == tmp_path / "var" / "redis" / "redis.sock"
+
+
+def test_socket_path_in_a_var_directory(tmp_path):
+    assert socket_path_in(tmp_path) == tmp_path / "redis" / "redis.sock"
+
+
+def test_url_answers_only_where_a_server_runs(redis_url):
+    assert url_answers(redis_url)
+    assert not url_answers(f"redis://127.0.0.1:{rs._free_port()}/0")
+
+
+def test_standin_serves_a_local_socket_or_port(tmp_path):
+    on_socket = standin_for(f"unix://{tmp_path / 'run' / 'redis.sock'}", tmp_path / "data")
+    assert (on_socket.unix_socket, on_socket.port) == (tmp_path / "run" / "redis.sock", 0)
+    assert on_socket.data_dir == tmp_path / "run"
+    on_port = standin_for("redis://localhost:6390/0", tmp_path / "data")
+    assert (on_port.unix_socket, on_port.port, on_port.data_dir) == (None, 6390, tmp_path / "data")
+    assert standin_for("redis://127.0.0.1", tmp_path).port == 6379
+
+
+@pytest.mark.parametrize("url", ["redis://cache.example:6379/0", "rediss://localhost:6379/0",
+                                 "redis://:secret@localhost:6379/0"])
+def test_no_standin_for_a_remote_tls_or_password_server(url, tmp_path):
+    assert standin_for(url, tmp_path) is None
+
+
+def test_standin_starts_where_the_url_points(tmp_path):
+    url = f"unix://{tmp_path / 'redis.sock'}"
+    with standin_for(url, tmp_path):
+        assert url_answers(url)
+    assert not url_answers(url)
 
 
 def test_server_answers_ping_and_stop_really_stops(tmp_path):

@@ -1,7 +1,9 @@
 """Starts the real system for tests: the test Redis, Daphne serving the project's ASGI
-application and `manage.py runworker` processes, each with its output kept."""
+application and `manage.py runworker` processes, each with its output kept; and a
+headless Chromium for the browser tests."""
 
 import json
+import os
 
 import pytest
 
@@ -51,3 +53,25 @@ def make_system(redis_url, tmp_path):
     yield make
     for running in made:
         running.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless Chromium driven by Playwright; the test is skipped, with the
+    reason printed, where it is not installed."""
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+        print(f"skipping the browser test: {reason}")
+        pytest.skip(reason)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -65,6 +65,20 @@ def ordered_receive(message):
     message.reply_channel.send({"text": str(message["order"])}, immediately=True)
 
 
+def bridge_receive(message):
+    """For websocketbridge.js: a frame of a stream comes back on that stream as
+    ``{"echo": payload}``, ``{"close": true}`` closes the socket, any other frame comes
+    back as it is."""
+    content = json.loads(message["text"])
+    if "stream" in content:
+        reply = {"stream": content["stream"], "payload": {"echo": content["payload"]}}
+        message.reply_channel.send({"text": json.dumps(reply)})
+    elif content.get("close"):
+        message.reply_channel.send({"close": True})
+    else:
+        message.reply_channel.send({"text": message["text"]})
+
+
 channel_routing = [
     route("websocket.connect", scripted_connect, path=r"^/ws/test/scripted/$"),
     route("websocket.receive", scripted_receive, path=r"^/ws/test/scripted/$"),
@@ -75,5 +89,6 @@ channel_routing = [
     route("websocket.disconnect", whoami_disconnect, path=r"^/ws/test/whoami/"),
     route("websocket.connect", ordered_connect, path=r"^/ws/test/ordered/$"),
     route("websocket.receive", ordered_receive, path=r"^/ws/test/ordered/$"),
+    route("websocket.receive", bridge_receive, path=r"^/ws/test/bridge/$"),
     include(project_routing),
 ]

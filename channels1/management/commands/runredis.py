@@ -18,6 +18,7 @@ from channels1.redis_server import (
     find_redis_server,
     ping,
     server_args,
+    socket_path_in,
 )
 
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-dir", default=None,
             help="Project directory whose var/redis/ holds the socket and data "
-                 "(default: settings.BASE_DIR).",
+                 "(default: redis/ in settings.VAR_DIR, else in BASE_DIR/var).",
         )
 
     def handle(self, *args, base_dir=None, **options):
@@ -45,7 +46,10 @@ class Command(BaseCommand):
         if external:
             self.wait_for_stop(redact(external))
             return
-        socket_path = default_socket_path(base_dir or settings.BASE_DIR).resolve()
+        if base_dir:
+            socket_path = default_socket_path(base_dir).resolve()
+        else:
+            socket_path = socket_path_in(getattr(settings, "VAR_DIR", None) or settings.BASE_DIR / "var").resolve()
         data_dir = socket_path.parent
         data_dir.mkdir(parents=True, exist_ok=True)
         if ping(socket_path):

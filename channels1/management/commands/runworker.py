@@ -41,24 +41,25 @@ class Command(BaseCommand):
             )
         if options["threads"] < 1:
             raise CommandError("--threads must be at least 1")
-        channel_layer = get_channel_layer(options["layer"])
-        if channel_layer is None or not hasattr(channel_layer, "receive_batch"):
-            raise CommandError(
-                f"runworker needs channels1.layer.RedisChannelLayer as CHANNEL_LAYERS[{options['layer']!r}]"
-            )
-        router = Router(_routing())
-        router.check_default()
-        worker = Worker(
-            router,
-            channel_layer,
-            only_channels=options["only_channels"],
-            exclude_channels=options["exclude_channels"],
-            threads=options["threads"],
-        )
-        if not worker.channels:
-            raise CommandError("No channels left to listen on after --only-channels/--exclude-channels")
+        worker = make_worker(options["layer"], options["threads"], options["only_channels"],
+                             options["exclude_channels"])
         worker_process_ready.send(sender=self.__class__)
         asyncio.run(_serve(worker))
+
+
+def make_worker(alias, threads, only_channels=None, exclude_channels=None):
+    """A Worker for the CHANNEL_ROUTING consumers (with the 1.x defaults for unrouted
+    sockets) on the channel layer ``alias``; also what runserver runs."""
+    channel_layer = get_channel_layer(alias)
+    if channel_layer is None or not hasattr(channel_layer, "receive_batch"):
+        raise CommandError(f"runworker needs channels1.layer.RedisChannelLayer as CHANNEL_LAYERS[{alias!r}]")
+    router = Router(_routing())
+    router.check_default()
+    worker = Worker(router, channel_layer, only_channels=only_channels, exclude_channels=exclude_channels,
+                    threads=threads)
+    if not worker.channels:
+        raise CommandError("No channels left to listen on after --only-channels/--exclude-channels")
+    return worker
 
 
 def _routing():
