@@ -4,6 +4,7 @@ this process; start more processes to scale. The channels 4 form
 command also stands in for channels 4's own, which has that form only)."""
 
 import asyncio
+import logging
 import signal
 
 from channels.exceptions import InvalidChannelLayerError
@@ -13,6 +14,7 @@ from channels.worker import Worker as Channels4Worker
 from django.core.management import BaseCommand, CommandError
 
 from channels1.asgi import channel_layers
+from channels1.log import setup_logger
 from channels1.routing import Router
 from channels1.signals import worker_process_ready
 from channels1.worker import Worker
@@ -62,6 +64,9 @@ class Command(BaseCommand):
         )
         if not worker.channels:
             raise CommandError("No channels left to listen on after --only-channels/--exclude-channels")
+        if not logging.getLogger("channels1").handlers:
+            # No LOGGING for the engine in the settings: log to the console, as 1.x did.
+            setup_logger("channels1", options["verbosity"])
         worker_process_ready.send(sender=self.__class__)
         asyncio.run(_serve(worker))
 
