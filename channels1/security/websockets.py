@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http.request import validate_host
 
+from .._headers import header_items
 from ..exceptions import DenyConnection
 
 DEBUG_ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
@@ -38,7 +39,7 @@ class BaseOriginValidator:
         """The Origin header of a connect message as str; None if it is missing or
         not ASCII."""
         origin = None
-        for name, value in message.get("headers") or []:
+        for name, value in header_items(message):
             if name == b"origin":
                 try:
                     origin = value.decode("ascii")
