@@ -93,3 +93,22 @@ async def test_message_channel_layer_sends_from_a_consumer(legacy):
     async with connect(legacy.ws_url("/echo/")) as socket:
         await socket.send("ping")
         assert await receive_json(socket) == {"echo": "ping", "channel": "websocket.receive"}
+
+
+def test_every_module_of_the_project_imports(legacy):
+    modules = sorted(
+        ".".join(path.relative_to(LEGACY_ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in LEGACY_ROOT.rglob("*.py") if path.name != "manage.py"
+    )
+    out = legacy.python("-c", (
+        "import django, importlib; django.setup(); "
+        f"[importlib.import_module(name) for name in {modules!r}]; print('imported')"
+    ))
+    assert len(modules) >= 12 and out.strip() == "imported"
+
+
+def test_the_channels_app_gives_the_1x_runworker_with_the_channels4_form(legacy):
+    usage = legacy.manage("runworker", "--help")
+    assert "--only-channels" in usage and "--exclude-channels" in usage and "--threads" in usage
+    assert "channels 4 form" in usage
+    assert "[channels]" in legacy.manage("help") and "runredis" in legacy.manage("help")
