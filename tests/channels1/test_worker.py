@@ -237,7 +237,7 @@ def test_only_and_exclude_channels_narrow_what_a_worker_listens_on():
     router = Router(ROUTES)
     router.check_default()
     worker = Worker(router, None, only_channels=["test.*"], exclude_channels=["test.s*"])
-    assert worker.channels == ["test.async", "test.fail", "test.immediate", "test.later"]
+    assert worker.channels == ["test.async", "test.fail", "test.immediate", "test.later", "test.layer"]
     assert "websocket.receive" in Worker(router, None).channels
 
 
