@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from .channel import DEFAULT_CHANNEL_LAYER
-from .routing import Router
 from .sync_layer import ChannelLayer
 
 __all__ = ["ChannelLayerManager", "ChannelLayerWrapper", "channel_layers", "get_channel_layer", "routing_for"]
@@ -17,30 +16,30 @@ __all__ = ["ChannelLayerManager", "ChannelLayerWrapper", "channel_layers", "get_
 
 def routing_for(alias):
     """The channel routing of a layer alias: its 1.x ``ROUTING`` key, else this
-    project's ``CHANNEL_ROUTING`` setting."""
+    project's ``CHANNEL_ROUTING`` setting; None if neither is set."""
     config = getattr(settings, "CHANNEL_LAYERS", {}).get(alias)
     if config is None:
         raise InvalidChannelLayerError(f"There is no channel layer {alias!r} in CHANNEL_LAYERS")
-    routing = config.get("ROUTING", getattr(settings, "CHANNEL_ROUTING", None))
-    if routing is None:
-        raise InvalidChannelLayerError(
-            f"No routing for the channel layer {alias!r}: set CHANNEL_LAYERS[{alias!r}]['ROUTING'] "
-            f"(as 1.x did) or CHANNEL_ROUTING to your channel routing, e.g. 'myproject.routing.channel_routing'"
-        )
-    return routing
+    return config.get("ROUTING", getattr(settings, "CHANNEL_ROUTING", None))
 
 
 class ChannelLayerWrapper:
     """A layer with its alias and routing: ``channel_layer`` (the layer object),
-    ``alias``, ``routing``, ``router``; other attributes are the layer's."""
+    ``alias``, ``routing``, ``router`` (built when first used); other attributes
+    are the layer's."""
 
     def __init__(self, channel_layer, alias, routing):
         self.channel_layer = channel_layer
         self.alias = alias
-        self.routing = routing
-        self.router = Router(routing)
         channel_layer.routing = routing
-        channel_layer.router = self.router
+
+    @property
+    def routing(self):
+        return self.channel_layer.routing
+
+    @property
+    def router(self):
+        return self.channel_layer.router
 
     def __getattr__(self, name):
         return getattr(self.channel_layer, name)
@@ -70,14 +69,13 @@ class ChannelLayerManager:
         return getattr(settings, "CHANNEL_LAYERS", {})
 
     def make_backend(self, name):
-        return self._wrap(async_layers[name], name)
+        routing = routing_for(name)
+        return ChannelLayerWrapper(ChannelLayer(async_layers[name], name), name, routing)
 
     def make_test_backend(self, name):
         """The layer built from the alias's TEST_CONFIG."""
-        return self._wrap(async_layers.make_test_backend(name), name)
-
-    def _wrap(self, async_layer, name):
-        return ChannelLayerWrapper(ChannelLayer(async_layer, name), name, routing_for(name))
+        routing = routing_for(name)
+        return ChannelLayerWrapper(ChannelLayer(async_layers.make_test_backend(name), name), name, routing)
 
     def __getitem__(self, key):
         if key not in self.backends:

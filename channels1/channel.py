@@ -5,7 +5,6 @@ import asyncio
 import logging
 
 from channels.exceptions import ChannelFull
-from channels.layers import get_channel_layer
 
 from . import _sync
 from ._held_sends import hold
@@ -31,8 +30,12 @@ class _Destination:
 
     @property
     def channel_layer(self):
+        """The async layer sends go to: the one given, else the alias's in
+        ``channel_layers`` (which tests may swap with ``channel_layers.set``)."""
         if self._channel_layer is None:
-            self._channel_layer = get_channel_layer(self.alias)
+            from .asgi import channel_layers  # channels1.asgi builds on this module
+
+            self._channel_layer = channel_layers[self.alias].channel_layer.async_layer
         return self._channel_layer
 
     def send(self, content, immediately=False):

@@ -3,6 +3,7 @@
 and the ASGI application Daphne serves for a 1.x ``asgi.py``."""
 
 import asyncio
+import functools
 import secrets
 import string
 
@@ -30,12 +31,18 @@ class ChannelLayer:
     ChannelFull = ChannelFull
     MessageTooLarge = MessageTooLarge
 
-    def __init__(self, async_layer, alias, routing=None, router=None):
+    def __init__(self, async_layer, alias="default", routing=None):
         self.async_layer = async_layer
         self.alias = alias
         self.routing = routing
-        self.router = router
         self._application = None
+
+    @functools.cached_property
+    def router(self):
+        """The Router of ``routing`` (an empty one without routing)."""
+        from .routing import Router
+
+        return Router(self.routing if self.routing is not None else [])
 
     @property
     def extensions(self):
@@ -75,14 +82,18 @@ class ChannelLayer:
 
     async def _receive(self, channels, block):
         layer = self.async_layer
-        normal = [channel for channel in channels if "!" not in channel]
-        specific = [channel for channel in channels if "!" in channel]
+        if hasattr(layer, "receive_batch"):
+            normal = [channel for channel in channels if "!" not in channel]
+            specific = [channel for channel in channels if "!" in channel]
+        else:  # a plain channels 4 layer: one channel at a time
+            normal, specific = [], channels
         if normal:
             deliveries = await layer.receive_batch(normal, 1, block=block and not specific)
             if deliveries:
                 layer.ack(deliveries[0])
                 return deliveries[0].channel, deliveries[0].message
         wait = getattr(layer, "block_timeout", 1.0) if block else SPECIFIC_WAIT
+        # Each waits its share; a cancelled receive loses no message.
         for channel in specific:
             try:
                 return channel, await asyncio.wait_for(layer.receive(channel), wait / len(specific))

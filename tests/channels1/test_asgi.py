@@ -62,10 +62,22 @@ def test_our_own_settings_names_still_work(settings, channel_layer_settings):
     assert type(get_channel_layer().async_layer).__module__ == "channels1.layer.core"
 
 
-def test_a_layer_without_routing_says_where_to_put_it(settings, channel_layer_settings):
+def test_a_layer_without_routing_can_still_send(settings, channel_layer_settings):
     settings.CHANNEL_ROUTING = None
-    with pytest.raises(InvalidChannelLayerError, match="ROUTING"):
-        channel_layers["default"]
+    wrapper = channel_layers["default"]
+    assert wrapper.routing is None and wrapper.router.channels == set()
+    with pytest.raises(InvalidChannelLayerError, match="no channel layer 'missing'"):
+        channel_layers["missing"]
+
+
+def test_channel_and_group_send_through_the_swappable_wrapper(legacy_settings):
+    from channels1 import Channel, Group
+
+    original = channel_layers["default"]
+    assert Channel("test.channel").channel_layer is original.async_layer
+    swapped = ChannelLayerWrapper(ChannelLayer(channels4_layer("other"), "default"), "default", [])
+    channel_layers.set("default", swapped)
+    assert Group("watchers").channel_layer is channels4_layer("other")
 
 
 def test_set_swaps_a_wrapper_and_returns_the_old_one(legacy_settings):

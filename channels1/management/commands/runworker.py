@@ -53,6 +53,12 @@ class Command(BaseCommand):
                 f"runworker needs channels1.layer.RedisChannelLayer (or asgi_redis.RedisChannelLayer) "
                 f"as CHANNEL_LAYERS[{options['layer']!r}]['BACKEND']"
             )
+        if wrapper.routing is None:
+            raise CommandError(
+                f"No channel routing for the layer {options['layer']!r}: set "
+                f"CHANNEL_LAYERS[{options['layer']!r}]['ROUTING'] (as 1.x did) or CHANNEL_ROUTING to "
+                f"your routing, e.g. 'myproject.routing.channel_routing'"
+            )
         router = Router(wrapper.routing)
         router.check_default()
         worker = Worker(
