@@ -37,7 +37,7 @@ def test_a_module_channels4_lacks_is_the_channels1_module():
 
 
 def test_a_shared_module_answers_the_1x_names_it_lacks():
-    from channels.exceptions import ChannelFull, ConsumeLater, DenyConnection
+    from channels.exceptions import ChannelFull, ConsumeLater, DenyConnection, RequestTimeout, ResponseLater
     from channels.routing import Router, URLRouter
     from channels.sessions import SessionMiddleware, channel_session
 
@@ -47,7 +47,8 @@ def test_a_shared_module_answers_the_1x_names_it_lacks():
 
     assert ConsumeLater is channels1.exceptions.ConsumeLater
     assert DenyConnection is channels1.exceptions.DenyConnection
-    assert ChannelFull.__module__ == "channels.exceptions"
+    assert ChannelFull.__module__ == RequestTimeout.__module__ == "channels.exceptions"
+    assert ResponseLater is channels1.exceptions.ResponseLater
     assert Router is channels1.routing.Router and URLRouter.__module__ == "channels.routing"
     assert channel_session is channels1.sessions.channel_session
     assert SessionMiddleware.__module__ == "channels.sessions"
