@@ -2,6 +2,8 @@
 with its routing, and ``get_channel_layer()``, what a 1.x ``asgi.py`` hands Daphne
 (``channel_layer = get_channel_layer()``)."""
 
+import functools
+
 import django
 from channels.exceptions import InvalidChannelLayerError
 from channels.layers import channel_layers as async_layers
@@ -9,6 +11,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from .channel import DEFAULT_CHANNEL_LAYER
+from .routing import Router
 from .sync_layer import ChannelLayer
 
 __all__ = ["ChannelLayerManager", "ChannelLayerWrapper", "channel_layers", "get_channel_layer", "routing_for"]
@@ -31,15 +34,14 @@ class ChannelLayerWrapper:
     def __init__(self, channel_layer, alias, routing):
         self.channel_layer = channel_layer
         self.alias = alias
+        self.routing = routing
         channel_layer.routing = routing
 
-    @property
-    def routing(self):
-        return self.channel_layer.routing
-
-    @property
+    @functools.cached_property
     def router(self):
-        return self.channel_layer.router
+        if isinstance(self.channel_layer, ChannelLayer):
+            return self.channel_layer.router  # one Router for both
+        return Router(self.routing if self.routing is not None else [])
 
     def __getattr__(self, name):
         return getattr(self.channel_layer, name)

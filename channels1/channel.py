@@ -35,7 +35,8 @@ class _Destination:
         if self._channel_layer is None:
             from .asgi import channel_layers  # channels1.asgi builds on this module
 
-            self._channel_layer = channel_layers[self.alias].channel_layer.async_layer
+            layer = channel_layers[self.alias].channel_layer
+            self._channel_layer = getattr(layer, "async_layer", layer)
         return self._channel_layer
 
     def send(self, content, immediately=False):
