@@ -48,7 +48,8 @@ class ChannelLayerWrapper:
 
     def local_only(self):
         """True for a layer only this process can reach (in-memory)."""
-        return "inmemory" in type(self.channel_layer.async_layer).__module__
+        layer = getattr(self.channel_layer, "async_layer", self.channel_layer)
+        return "inmemory" in type(layer).__module__
 
     def __repr__(self):
         return f"<ChannelLayerWrapper {self.alias!r} of {self.channel_layer!r}>"
