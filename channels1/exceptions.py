@@ -9,6 +9,7 @@ __all__ = [
     "ConsumeLater",
     "DenyConnection",
     "MessageTooLarge",
+    "ResponseLater",
     "SendNotAvailableOnDemultiplexer",
     "SocketAuthError",
     "WebsocketCloseException",
@@ -18,6 +19,11 @@ __all__ = [
 class ConsumeLater(Exception):
     """Raised by a consumer to put its message back at the end of its channel; a
     message is put back at most 10 times."""
+
+
+class ResponseLater(Exception):
+    """Raised by a view served through the channel layer to answer the request
+    later, from another consumer, on its reply channel."""
 
 
 class ChannelSocketException(Exception):
