@@ -61,7 +61,12 @@ def _channel_session_store(engine):
                     raise
                 return store.save(self, must_create=True)
 
-        _stores[store] = type(f"Channel{store.__name__}", (store,), {"save": save, "__module__": __name__})
+        # Sessions are signed with a salt named after their class: keep the engine's, so
+        # that its own SessionStore reads what this one wrote, and the reverse.
+        key_salt = "django.contrib.sessions." + store.__qualname__
+        _stores[store] = type(f"Channel{store.__name__}", (store,), {
+            "save": save, "key_salt": key_salt, "__module__": __name__,
+        })
     return _stores[store]
 
 

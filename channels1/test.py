@@ -18,6 +18,8 @@ from django.test import TestCase, TransactionTestCase
 
 from . import _sync
 from ._held_sends import holding_sends
+from .asgi import ChannelLayerWrapper
+from .asgi import channel_layers as legacy_channel_layers
 from .channel import DEFAULT_CHANNEL_LAYER, Group, send_held
 from .exceptions import ChannelSocketException
 from .inmemory import ChannelLayer
@@ -38,11 +40,15 @@ __all__ = [
 
 
 def swap_channel_layer(alias, layer):
-    """Make ``layer`` what ``get_channel_layer(alias)`` returns, and so the layer that
-    Channel and Group use, or forget the alias's layer if ``layer`` is None (it is
-    built from settings again on next use). Returns the layer it replaced."""
+    """Make ``layer`` what ``get_channel_layer(alias)`` returns (channels 4's and 1.x's
+    ``channels.asgi``), and so the layer that Channel and Group use, or forget the
+    alias's layer if ``layer`` is None (it is built from settings again on next use).
+    Returns the layer it replaced."""
+    legacy_channel_layers.backends.pop(alias, None)  # rebuilt over channels 4's on next use
     if layer is None:
         return channel_layers.backends.pop(alias, None)
+    if isinstance(layer, ChannelLayer):
+        legacy_channel_layers.set(alias, ChannelLayerWrapper(layer, alias, getattr(layer, "routing", None)))
     return channel_layers.set(alias, layer)
 
 

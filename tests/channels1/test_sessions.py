@@ -172,3 +172,14 @@ def test_http_session_reads_1x_dict_headers(sessions, client, django_user_model)
     consumer = http_session(lambda m: m.http_session and m.http_session.session_key)
     headers = {"cookie": f"{sessions.SESSION_COOKIE_NAME}={key}", "host": "example.com"}
     assert consumer(message("websocket.connect", headers=headers)) == key
+
+
+@pytest.mark.django_db
+def test_a_channel_session_reads_as_the_engines_own_session(settings):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    settings.CHANNEL_SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    session = session_for_reply_channel("daphne.response.salt!check")
+    session["room"] = "lobby"
+    session.save()
+    assert SessionStore(session_key=session.session_key).get("room") == "lobby"
