@@ -68,12 +68,17 @@ class ProcessChannels:
             self._known.clear()
         self._known.add(channel)
 
+    def forget_unread(self):
+        """The lists were deleted: messages read from them and not received go too."""
+        self._queues.clear()
+
     async def stop(self):
         """Stop by flag: the reader ends after its bounded blocking read returns.
         Messages read but never received go back to the front of their lists."""
         self._stopping = True
         if self._task is not None:
-            await asyncio.shield(self._task)
+            # Not shield(): a reader cancelled with its event loop has ended, quietly.
+            await asyncio.wait([self._task])
         fail_waiters(self._waiters)
         unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
         self._queues.clear()

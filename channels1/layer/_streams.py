@@ -278,15 +278,23 @@ class Streams:
                 except Exception as error:
                     logger.error("Extending the visibility of messages on %s failed: %s", key, error)
 
+    def forget_unread(self):
+        """The streams were deleted: what this process read from them is gone too."""
+        self._groups.clear()
+        self._buffered.clear()
+        self._held.clear()
+
     async def stop(self):
         """Take nothing new; hand back what was taken but never given to a consumer,
         so that another receiver gets it without waiting for the visibility timeout."""
         self._stopping = True
-        for fetcher in list(self._fetchers.values()):
-            await asyncio.shield(fetcher)
+        if self._fetchers:
+            # Not shield(): fetchers cancelled with their event loop have ended, quietly.
+            await asyncio.wait(list(self._fetchers.values()))
         fail_waiters(self._waiters)
         if self._keeper is not None:
             self._keeper.cancel()
+            await asyncio.wait([self._keeper])
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
         self._buffered.clear()
         self._hand_back(buffered)
