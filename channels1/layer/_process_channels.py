@@ -9,6 +9,7 @@ import time
 
 from ._codec import pack_envelope, unpack_envelope, unpack_message
 from ._streams import fail_waiters
+from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
 
@@ -102,6 +103,7 @@ class ProcessChannels:
                     "LEFT", "COUNT", layer.receive_batch_size,
                 )
             except Exception as error:
+                end_if_cancelled()
                 logger.error("Reading process channels %s failed: %s", self._keys, error)
                 await asyncio.sleep(layer.retry_delay)
                 continue
@@ -113,6 +115,7 @@ class ProcessChannels:
                     # BLMPOP pops from the first non-empty list: take turns.
                     self._keys.append(self._keys.pop(0))
             self._sweep()
+            end_if_cancelled()
 
     def _dispatch(self, sent_ms, channels, body):
         layer = self._layer
