@@ -81,6 +81,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()  # event loop -> _Runtime
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
+        self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
 
     # The channels 4 interface
@@ -232,6 +233,10 @@ class RedisChannelLayer(BaseChannelLayer):
             await runtime.start()
         return runtime
 
+    def _process_channels_of_loops(self):
+        with self._runtimes_lock:
+            return [runtime.process_channels for runtime in self._runtimes.values()]
+
     def _live_runtimes(self):
         with self._runtimes_lock:
             return [runtime for runtime in self._runtimes.values() if not runtime.loop.is_closed()]
@@ -326,7 +331,7 @@ class _Runtime:
         )
         self.batcher = Batcher(self.client)
         self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
-        self.process_channels = ProcessChannels(layer, self.client)
+        self.process_channels = ProcessChannels(layer, self.client, loop)
         self.started = False
         self._starting = None
         self._closing = False
