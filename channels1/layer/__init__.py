@@ -2,6 +2,6 @@
 delivery on normal channels, and one write per process on group fan-out."""
 
 from ._streams import Delivery
-from .core import RedisChannelLayer
+from .core import ForeignChannel, RedisChannelLayer
 
-__all__ = ["Delivery", "RedisChannelLayer"]
+__all__ = ["Delivery", "ForeignChannel", "RedisChannelLayer"]

@@ -51,9 +51,13 @@ class Batcher:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
     async def drained(self):
-        """Wait until everything queued so far has been written."""
-        while self._task is not None:
-            await asyncio.shield(self._task)
+        """Wait until everything queued so far has been written. A round trip
+        cancelled with its event loop ends the wait; what is still queued goes
+        out in a new one."""
+        while self._task is not None or self._sends or self._commands or self._acks:
+            if self._task is None:
+                self._wake()
+            await asyncio.wait([self._task])
 
     async def close(self):
         await self.drained()

@@ -1,6 +1,7 @@
 """Process-specific channels (`name!local`): one reader per process takes every
 envelope sent to this process's lists in one blocking call and hands each message
-to the local waiters of its channel."""
+to the local waiters of its channel. A layer running on several event loops (one
+per async_to_sync call) has a reader on each; they hand messages to each other."""
 
 import asyncio
 import collections
@@ -9,6 +10,7 @@ import time
 
 from ._codec import pack_envelope, unpack_envelope, unpack_message
 from ._streams import fail_waiters
+from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
 
@@ -16,26 +18,32 @@ KNOWN_CHANNELS = 100_000
 
 
 class ProcessChannels:
-    def __init__(self, layer, client):
+    """The process-specific channels of one layer on one event loop. Its queues and
+    waiters change only under the layer's hand-over lock, since the readers of the
+    layer's other loops look into them from their threads."""
+
+    def __init__(self, layer, client, loop):
         self._layer = layer
         self._client = client
+        self._loop = loop
+        self._lock = layer._handover_lock
         self._keys = []  # the lists of this process: usually one
         self._known = set()  # channels whose list is among them
-        self._queues = {}
-        self._waiters = collections.defaultdict(collections.deque)
+        self._queues = {}  # channel -> deque of (sent_ms, body) read for nobody yet
+        self._waiters = collections.defaultdict(collections.deque)  # channel -> futures of receives
         self._task = None
         self._stopping = False
         self._last_sweep = time.monotonic()
 
     async def receive(self, channel):
         """The next message of a process-specific channel, waiting if needed."""
-        queue = self._queues.get(channel)
-        while queue:
-            sent_ms, body = queue.popleft()
-            if not self._layer._expired(sent_ms):
-                return unpack_message(body, self._layer.crypter)
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters[channel].append(waiter)
+        with self._lock:
+            queued = self._take_queued(channel) or self._take_queued_elsewhere(channel)
+            if queued is None:
+                waiter = self._loop.create_future()
+                self._waiters[channel].append(waiter)
+        if queued is not None:
+            return unpack_message(queued[1], self._layer.crypter)
         try:
             if channel not in self._known:
                 await self._listen(channel)
@@ -45,16 +53,36 @@ class ProcessChannels:
         except BaseException:
             if waiter.done() and not waiter.cancelled():
                 # Handed over just as the receive failed or was cancelled: keep it first in line.
-                self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
+                with self._lock:
+                    self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
             raise
         finally:
-            waiters = self._waiters.get(channel)
-            if waiters is not None:
-                if waiter in waiters:
-                    waiters.remove(waiter)
-                if not waiters:
-                    del self._waiters[channel]
+            with self._lock:
+                waiters = self._waiters.get(channel)
+                if waiters is not None:
+                    if waiter in waiters:
+                        waiters.remove(waiter)
+                    if not waiters:
+                        del self._waiters[channel]
         return unpack_message(body, self._layer.crypter)
+
+    def _take_queued(self, channel):
+        queue = self._queues.get(channel)
+        while queue:
+            queued = queue.popleft()
+            if not self._layer._expired(queued[0]):
+                return queued
+        return None
+
+    def _take_queued_elsewhere(self, channel):
+        """A message that the reader of another loop read for this channel while no
+        receive was waiting for it anywhere."""
+        for other in self._layer._process_channels_of_loops():
+            if other is not self:
+                queued = other._take_queued(channel)
+                if queued is not None:
+                    return queued
+        return None
 
     async def _listen(self, channel):
         """Make the reader cover the list of this channel's process."""
@@ -68,15 +96,24 @@ class ProcessChannels:
             self._known.clear()
         self._known.add(channel)
 
+    def forget_unread(self):
+        """The lists were deleted: messages read from them and not received go too."""
+        with self._lock:
+            self._queues.clear()
+
     async def stop(self):
         """Stop by flag: the reader ends after its bounded blocking read returns.
         Messages read but never received go back to the front of their lists."""
-        self._stopping = True
+        with self._lock:
+            self._stopping = True  # no more hand-overs from other loops
+        await asyncio.sleep(0)  # those already on their way arrive first
         if self._task is not None:
-            await asyncio.shield(self._task)
-        fail_waiters(self._waiters)
-        unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
-        self._queues.clear()
+            # Not shield(): a reader cancelled with its event loop has ended, quietly.
+            await asyncio.wait([self._task])
+        with self._lock:
+            fail_waiters(self._waiters)
+            unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
+            self._queues.clear()
         if not unread:
             return
         pipe = self._client.pipeline(transaction=False)
@@ -97,6 +134,7 @@ class ProcessChannels:
                     "LEFT", "COUNT", layer.receive_batch_size,
                 )
             except Exception as error:
+                end_if_cancelled()
                 logger.error("Reading process channels %s failed: %s", self._keys, error)
                 await asyncio.sleep(layer.retry_delay)
                 continue
@@ -108,6 +146,7 @@ class ProcessChannels:
                     # BLMPOP pops from the first non-empty list: take turns.
                     self._keys.append(self._keys.pop(0))
             self._sweep()
+            end_if_cancelled()
 
     def _dispatch(self, sent_ms, channels, body):
         layer = self._layer
@@ -115,18 +154,44 @@ class ProcessChannels:
             logger.debug("Dropped an expired message for %s", channels)
             return
         for channel in channels:
-            waiters = self._waiters.get(channel)
-            while waiters:
-                waiter = waiters.popleft()
-                if not waiter.done():
-                    waiter.set_result((sent_ms, body))
-                    break
-            else:
-                queue = self._queues.setdefault(channel, collections.deque())
-                queue.append((sent_ms, body))
-                if len(queue) > layer.get_capacity(channel):
-                    queue.popleft()
-                    logger.warning("Channel %s is over capacity: dropped its oldest message", channel)
+            self._hand_over(channel, (sent_ms, body))
+
+    def _hand_over(self, channel, message):
+        """To a receive waiting on this loop; else to one waiting on another loop of
+        the layer, whose reader may be reading the same lists; else into the queue."""
+        with self._lock:
+            if self._give_to_waiter(channel, message):
+                return
+            for other in self._layer._process_channels_of_loops():
+                if other is not self and not other._stopping and other._waiters.get(channel):
+                    try:
+                        other._loop.call_soon_threadsafe(other._deliver, channel, message)
+                        return
+                    except RuntimeError:  # its loop has just closed
+                        continue
+            self._enqueue(channel, message)
+
+    def _deliver(self, channel, message):
+        """On this loop: a message that another loop's reader read for a receive here."""
+        with self._lock:
+            if not self._give_to_waiter(channel, message):
+                self._enqueue(channel, message)
+
+    def _give_to_waiter(self, channel, message):
+        waiters = self._waiters.get(channel)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(message)
+                return True
+        return False
+
+    def _enqueue(self, channel, message):
+        queue = self._queues.setdefault(channel, collections.deque())
+        queue.append(message)
+        if len(queue) > self._layer.get_capacity(channel):
+            queue.popleft()
+            logger.warning("Channel %s is over capacity: dropped its oldest message", channel)
 
     def _sweep(self):
         """Forget queued messages nobody came for within the expiry."""
@@ -134,8 +199,9 @@ class ProcessChannels:
         if now - self._last_sweep < self._layer.expiry:
             return
         self._last_sweep = now
-        for channel, queue in list(self._queues.items()):
-            while queue and self._layer._expired(queue[0][0]):
-                queue.popleft()
-            if not queue:
-                del self._queues[channel]
+        with self._lock:
+            for channel, queue in list(self._queues.items()):
+                while queue and self._layer._expired(queue[0][0]):
+                    queue.popleft()
+                if not queue:
+                    del self._queues[channel]

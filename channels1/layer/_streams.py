@@ -13,6 +13,7 @@ from redis.exceptions import ResponseError
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
+from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
 
@@ -152,6 +153,7 @@ class Streams:
             try:
                 deliveries = await self.take([channel], len(waiters), block=True)
             except Exception as error:
+                end_if_cancelled()
                 logger.error("Receiving from channel %s failed: %s", channel, error)
                 await asyncio.sleep(self._layer.retry_delay)
                 continue
@@ -162,6 +164,7 @@ class Streams:
                     waiters.popleft().set_result(delivery)
                 else:
                     self._buffered[channel].append(delivery)
+            end_if_cancelled()
 
     # Internals
 
@@ -276,17 +279,27 @@ class Streams:
                 try:
                     await EXTEND(self._client, [key], [GROUP, self._consumer, *held])
                 except Exception as error:
+                    end_if_cancelled()
                     logger.error("Extending the visibility of messages on %s failed: %s", key, error)
+            end_if_cancelled()
+
+    def forget_unread(self):
+        """The streams were deleted: what this process read from them is gone too."""
+        self._groups.clear()
+        self._buffered.clear()
+        self._held.clear()
 
     async def stop(self):
         """Take nothing new; hand back what was taken but never given to a consumer,
         so that another receiver gets it without waiting for the visibility timeout."""
         self._stopping = True
-        for fetcher in list(self._fetchers.values()):
-            await asyncio.shield(fetcher)
+        if self._fetchers:
+            # Not shield(): fetchers cancelled with their event loop have ended, quietly.
+            await asyncio.wait(list(self._fetchers.values()))
         fail_waiters(self._waiters)
         if self._keeper is not None:
             self._keeper.cancel()
+            await asyncio.wait([self._keeper])
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
         self._buffered.clear()
         self._hand_back(buffered)

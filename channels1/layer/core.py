@@ -2,10 +2,12 @@
 need on top of it (many channels per receive, acknowledgements, redelivery)."""
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import re
 import socket
+import threading
 import time
 import uuid
 import weakref
@@ -24,6 +26,12 @@ logger = logging.getLogger("channels1.layer")
 
 DELIVERY_MODES = ("at-least-once", "at-most-once")
 CHECKED_NAMES = 10_000
+
+
+class ForeignChannel(ValueError, AssertionError):
+    """A receive on a process-specific channel that another layer instance made:
+    only the instance whose ``new_channel()`` made a name reads its messages.
+    Also an AssertionError, which is what channels_redis raises here."""
 
 
 class RedisChannelLayer(BaseChannelLayer):
@@ -80,7 +88,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self.connection_kwargs = dict(connection_kwargs or {})
         self.client_prefix = uuid.uuid4().hex
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
-        self._runtimes = weakref.WeakKeyDictionary()
+        self._runtimes = weakref.WeakKeyDictionary()  # event loop -> _Runtime
+        self._runtimes_lock = threading.Lock()  # loops of other threads come and go
+        self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
 
     # The channels 4 interface
@@ -103,9 +113,11 @@ class RedisChannelLayer(BaseChannelLayer):
         """The next message on a channel. A cancelled receive loses no message and
         keeps the channel's order."""
         self._check_channel_name(channel)
-        runtime = await self._runtime()
         if "!" in channel:
+            self._check_own(channel)
+            runtime = await self._runtime()
             return await runtime.process_channels.receive(channel)
+        runtime = await self._runtime()
         return await runtime.streams.receive(channel)
 
     async def new_channel(self, prefix="specific"):
@@ -160,7 +172,8 @@ class RedisChannelLayer(BaseChannelLayer):
             logger.warning("group_send to %s skipped %d member(s) over capacity", group, skipped)
 
     async def flush(self):
-        """Delete everything under this layer's prefix."""
+        """Delete everything under this layer's prefix, and what the layer's event
+        loops read from it and hold in memory. Usable from any event loop."""
         runtime = await self._runtime()
         cursor = 0
         while True:
@@ -169,14 +182,26 @@ class RedisChannelLayer(BaseChannelLayer):
                 await runtime.client.unlink(*keys)
             if not cursor:
                 break
-        runtime.streams._groups.clear()
+        for other in self._live_runtimes():
+            other.forget_unread()
 
     async def close(self):
-        """Stop this event loop's readers (by flag, never by cancelling a read),
-        hand back what was taken but not consumed, and close the connections."""
-        runtime = self._runtimes.pop(asyncio.get_running_loop(), None)
-        if runtime is not None:
-            await runtime.close()
+        """Stop the readers (by flag, never by cancelling a read), hand back what
+        was taken but not consumed, and close the connections: of this event loop
+        and of every other loop still running. Usable from any event loop; the layer
+        starts afresh on its next use."""
+        loop = asyncio.get_running_loop()
+        closing = []
+        for runtime in self._live_runtimes():
+            if runtime.loop is loop:
+                closing.append(self._close_runtime(runtime))
+            elif runtime.loop.is_running():
+                asyncio.run_coroutine_threadsafe(self._close_runtime(runtime), runtime.loop)
+                closing.append(asyncio.wrap_future(runtime.closed))
+            # A loop neither running nor closed closes its runtime when it is closed.
+        await asyncio.gather(*closing)
+
+    close_pools = close  # the name channels_redis gives it, which projects call
 
     # For workers: many channels per receive, acknowledged after the consumer ran
 
@@ -210,27 +235,67 @@ class RedisChannelLayer(BaseChannelLayer):
         loop = asyncio.get_running_loop()
         runtime = self._runtimes.get(loop)
         if runtime is None:
-            runtime = self._runtimes[loop] = _Runtime(self)
+            with self._runtimes_lock:
+                runtime = self._runtimes[loop] = _Runtime(self, loop)
             self._close_with(loop)
         if not runtime.started:
             await runtime.start()
         return runtime
 
+    def _process_channels_of_loops(self):
+        with self._runtimes_lock:
+            return [runtime.process_channels for runtime in self._runtimes.values()]
+
+    def _live_runtimes(self):
+        with self._runtimes_lock:
+            return [runtime for runtime in self._runtimes.values() if not runtime.loop.is_closed()]
+
+    async def _close_runtime(self, runtime):
+        """Close a runtime on its own loop; it is forgotten first, so that the next
+        use of the layer on that loop starts a fresh one."""
+        with self._runtimes_lock:
+            if self._runtimes.get(runtime.loop) is runtime:
+                del self._runtimes[runtime.loop]
+        await runtime.close()
+
     def _close_with(self, loop):
         """Close this loop's runtime (its readers and connections) when the loop is
-        closed, as async_to_sync's short-lived loops are after every call."""
+        closed without close(), as async_to_sync's loops are after every call and
+        pytest-asyncio's after every test. asyncio.run() has cancelled the readers by
+        then: they ended quietly, and what they had read but nobody received goes back."""
+        if getattr(loop.close, "closes_layers", None) is not None:
+            loop.close.closes_layers.add(self)
+            return
         close_loop = loop.close
+        layers = weakref.WeakSet([self])
 
         def close():
-            runtime = self._runtimes.pop(loop, None)
-            if runtime is not None and not loop.is_closed() and not loop.is_running():
-                try:
-                    loop.run_until_complete(runtime.close())
-                except Exception as error:
-                    logger.error("Closing the layer's connections with their event loop failed: %s", error)
+            if not loop.is_closed() and not loop.is_running():
+                for layer in list(layers):
+                    with layer._runtimes_lock:
+                        runtime = layer._runtimes.get(loop)
+                    if runtime is None:
+                        continue
+                    try:
+                        loop.run_until_complete(layer._close_runtime(runtime))
+                    except (Exception, asyncio.CancelledError) as error:
+                        logger.error("Closing the layer's connections with their event loop failed: %r", error)
             close_loop()
 
-        loop.close = close
+        close.closes_layers = layers
+        try:
+            loop.close = close
+        except AttributeError:
+            # A loop class without instance attributes: only close() closes the runtime.
+            logger.debug("%r cannot close the layer's connections with it", loop)
+
+    def _check_own(self, channel):
+        if not channel.partition("!")[0].endswith(f".{self.client_prefix}"):
+            raise ForeignChannel(
+                f"Cannot receive on {channel!r}: it is a process-specific channel this layer "
+                f"instance did not make (its new_channel() names are '<prefix>.{self.client_prefix}!...'). "
+                "Receive on a process-specific channel with the layer instance that made it."
+            )
 
     def _check_channel_name(self, channel):
         # Sends and receives are the hot path: each name is checked once.
@@ -265,8 +330,10 @@ class _Runtime:
     """What the layer holds per event loop: connections, the write batcher and the
     readers. Redis connections and futures belong to one loop."""
 
-    def __init__(self, layer):
+    def __init__(self, layer, loop):
         self.layer = layer
+        self.loop = loop
+        self.closed = concurrent.futures.Future()  # done once close() has finished
         # One host today; sharding would pick a client per key here.
         self.client = redis.asyncio.Redis.from_url(layer.hosts[0], **{
             "max_connections": 64, "socket_connect_timeout": 5, "health_check_interval": 30,
@@ -274,9 +341,10 @@ class _Runtime:
         })
         self.batcher = Batcher(self.client)
         self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
-        self.process_channels = ProcessChannels(layer, self.client)
+        self.process_channels = ProcessChannels(layer, self.client, loop)
         self.started = False
         self._starting = None
+        self._closing = False
 
     async def start(self):
         if self._starting is None:
@@ -299,10 +367,24 @@ class _Runtime:
         self.started = True
 
     async def close(self):
-        await self.process_channels.stop()
-        await self.streams.stop()
-        await self.batcher.close()
-        await self.client.aclose()
+        if self._closing:
+            await asyncio.wrap_future(self.closed)
+            return
+        self._closing = True
+        try:
+            await self.process_channels.stop()
+            await self.streams.stop()
+            await self.batcher.close()
+        finally:
+            await self.client.aclose()
+            if not self.closed.done():
+                self.closed.set_result(None)
+
+    def forget_unread(self):
+        """Drop what was read and is held in memory, after a flush; called from any
+        thread: each step is one atomic operation on a builtin container."""
+        self.streams.forget_unread()
+        self.process_channels.forget_unread()
 
 
 def _parse_hosts(hosts):

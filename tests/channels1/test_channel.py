@@ -10,9 +10,10 @@ from channels1 import Channel, Group, _sync
 from channels1.layer import RedisChannelLayer
 
 
-def receive(config, channel, timeout=5):
+def receive(layer, channel, timeout=5):
+    """The next message on the channel, read with ``layer`` on a loop of its own (a
+    process-specific channel only by the layer that made it)."""
     async def take():
-        layer = RedisChannelLayer(**config)
         try:
             return await asyncio.wait_for(layer.receive(channel), timeout)
         finally:
@@ -23,7 +24,7 @@ def receive(config, channel, timeout=5):
 
 def test_channel_send_from_sync_code_arrives(channel_layer_settings):
     Channel("thumbnails").send({"id": 1, "data": b"\x00"})
-    assert receive(channel_layer_settings, "thumbnails") == {"id": 1, "data": b"\x00"}
+    assert receive(RedisChannelLayer(**channel_layer_settings), "thumbnails") == {"id": 1, "data": b"\x00"}
 
 
 def test_group_add_send_discard_from_sync_code(channel_layer_settings):
@@ -33,9 +34,9 @@ def test_group_add_send_discard_from_sync_code(channel_layer_settings):
     Group("notifications").add(Channel(gone))
     Group("notifications").discard(gone)
     Group("notifications").send({"text": "hello"})
-    assert receive(channel_layer_settings, member) == {"text": "hello"}
+    assert receive(layer, member) == {"text": "hello"}
     Channel(gone).send({"direct": True})
-    assert receive(channel_layer_settings, gone) == {"direct": True}
+    assert receive(layer, gone) == {"direct": True}
 
 
 def test_sends_from_many_threads_share_one_loop(channel_layer_settings):
@@ -55,7 +56,8 @@ def test_sends_from_many_threads_share_one_loop(channel_layer_settings):
         thread.join()
     assert not errors
     assert _sync._loop is not None
-    got = sorted(receive(channel_layer_settings, "from.threads")["i"] for _ in range(100))
+    layer = RedisChannelLayer(**channel_layer_settings)
+    got = sorted(receive(layer, "from.threads")["i"] for _ in range(100))
     assert got == list(range(100))
 
 

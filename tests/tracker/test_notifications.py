@@ -127,7 +127,6 @@ def test_notifications_reach_the_group_on_the_layer(channel_layer_settings, area
         incident = create_incident()
 
     async def take(count):
-        layer = RedisChannelLayer(**channel_layer_settings)
         try:
             return [await asyncio.wait_for(layer.receive(member), 5) for _ in range(count)]
         finally:

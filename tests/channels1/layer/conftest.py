@@ -1,6 +1,10 @@
+import asyncio
+import gc
+import logging
 import uuid
 
 import pytest
+import redis
 
 from channels1.layer import RedisChannelLayer
 
@@ -35,3 +39,54 @@ def vanish(layer):
         if runtime.streams._keeper is not None:
             runtime.streams._keeper.cancel()
     layer._runtimes.clear()
+
+
+@pytest.fixture
+def ends_quietly(redis_url, caplog):
+    """Watches the layers passed to it, and checks after the test's event loop closed
+    that they ended quietly with it: no runtime left, nothing logged at WARNING or
+    above (as a task destroyed while pending would be), their connections closed.
+    Request it before any async fixture: set up before pytest-asyncio's loop, it is
+    torn down after that loop. ``ends_quietly.then(check)`` adds a check run last."""
+    server = redis.Redis.from_url(redis_url)
+    baseline = connected_clients(server)
+    layers, loops, checks = [], [], []
+
+    def watch(layer):
+        layers.append(layer)
+        try:
+            loops.append(asyncio.get_running_loop())
+        except RuntimeError:
+            pass  # a sync test: its loops are async_to_sync's
+        return layer
+
+    def then(check):
+        checks.append(check)
+        return check
+
+    watch.then = then
+    yield watch
+    gc.collect()
+    assert all(loop.is_closed() for loop in loops), "ends_quietly was torn down before the test's loop"
+    assert [dict(layer._runtimes) for layer in layers] == [{} for _ in layers]
+    problems = [
+        f"{record.levelname} {record.name}: {record.getMessage()}"
+        for phase in ("call", "teardown")
+        for record in caplog.get_records(phase)
+        if record.levelno >= logging.WARNING
+    ]
+    assert problems == []
+    asyncio.run(wait_until(lambda: connected_clients(server) <= baseline))
+    for check in checks:
+        check()
+
+
+def connected_clients(server):
+    return server.info("clients")["connected_clients"]
+
+
+async def wait_until(condition, timeout=10):
+    """Polls ``condition`` until it holds; fails after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)

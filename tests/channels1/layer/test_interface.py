@@ -233,17 +233,17 @@ async def test_capacity_counts_only_messages_nobody_has_taken(make_layer):
     await layer.close()
 
 
-async def test_closing_hands_back_process_channel_messages_read_but_not_received(make_layer):
-    first, second = make_layer(), make_layer()
-    name = await first.new_channel()
-    await first.send(name, {"i": 0})
-    assert await first.receive(name) == {"i": 0}
+async def test_closing_hands_back_process_channel_messages_read_but_not_received(layer, redis_url):
+    name = await layer.new_channel()
+    await layer.send(name, {"i": 0})
+    assert await layer.receive(name) == {"i": 0}
     for i in range(1, 4):
-        await first.send(name, {"i": i})
-    await asyncio.sleep(0.2)  # the reader of the first layer has taken them
-    await first.close()
-    assert [(await asyncio.wait_for(second.receive(name), 5))["i"] for _ in range(3)] == [1, 2, 3]
-    await second.close()
+        await layer.send(name, {"i": i})
+    await asyncio.sleep(0.2)  # the reader has taken them
+    await layer.close()
+    server = redis.Redis.from_url(redis_url)
+    assert server.llen(layer._process_key(name)) == 3
+    assert [(await asyncio.wait_for(layer.receive(name), 5))["i"] for _ in range(3)] == [1, 2, 3]
 
 
 def test_sync_callers_through_async_to_sync_leave_no_connections_behind(redis_url, make_layer):
