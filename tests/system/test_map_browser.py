@@ -5,6 +5,8 @@ loads again what changed while it was offline. A screenshot goes to artifacts/."
 
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -105,16 +107,43 @@ def test_a_closed_incident_leaves_the_map(reporter, map_page):
     assert page.text_content("#status") == "live"
 
 
-def test_after_a_reconnect_the_map_shows_what_changed_while_it_was_offline(system, map_page):
+# Run by a shell started in advance, so that the page stays offline only briefly.
+CREATE_ON_REQUEST = """
+import sys
+from tracker import geo
+from tracker.models import Incident
+print("ready", flush=True)
+sys.stdin.readline()
+print(Incident.objects.create(name="Gas leak", severity="UR", location=geo.point(2.6, 48.4)).pk, flush=True)
+"""
+
+
+@pytest.fixture
+def create_incident(system):
+    """``create_incident()``: an incident made at once by a shell that started
+    beforehand; its id."""
+    shell = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", CREATE_ON_REQUEST], cwd=system.root,
+                             env=system.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def create():
+        while shell.stdout.readline().strip() != "ready":
+            assert shell.poll() is None, "the shell ended before it was ready"
+        shell.stdin.write("create\n")
+        shell.stdin.flush()
+        return int(shell.stdout.readline())
+
+    yield create
+    shell.kill()
+    shell.communicate()
+
+
+def test_after_a_reconnect_the_map_shows_what_changed_while_it_was_offline(system, create_incident, map_page):
     page = map_page
     system.daphne.terminate()
     system.daphne.wait(timeout=10)
     page.wait_for_function("document.getElementById('status').textContent !== 'live'", timeout=10_000)
     # Created while the page has no socket: only loading the map again can show it.
-    out = system.manage("shell", "-c", (
-        "from tracker import geo; from tracker.models import Incident; "
-        "print(Incident.objects.create(name='Gas leak', severity='UR', location=geo.point(2.6, 48.4)).pk)"
-    ))
+    incident = create_incident()
     system.start_daphne()
     wait_until_live(page, timeout=30_000)
-    page.wait_for_selector(f"path.incident-{int(out.split()[-1])}.severity-UR", timeout=10_000)
+    page.wait_for_selector(f"path.incident-{incident}.severity-UR", timeout=10_000)
