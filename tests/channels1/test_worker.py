@@ -323,7 +323,9 @@ async def test_a_worker_takes_only_as_many_messages_as_it_has_free_threads(run_w
     assert [await client.receive(reply, WAIT_TIMEOUT + 5) for reply in replies] == [{"text": "met"}] * 3
 
 
-async def test_stop_waits_for_every_running_consumer(run_worker, client, closed_gate, redis_url, channel_layer_settings):
+async def test_stop_waits_for_every_running_consumer(
+    run_worker, client, closed_gate, redis_url, channel_layer_settings
+):
     worker = await run_worker(threads=3)
     replies = [await client("test.gate") for _ in range(2)]
     await until(lambda: len(calls) == 2, "both consumers starting")
@@ -385,7 +387,8 @@ async def test_an_unrouted_message_is_acknowledged(run_worker, client, caplog, r
         assert await client.receive(routed) == {"text": "known"}
     assert "No route found for message on channel test.picky (path '/unknown/')" in caplog.text
     assert unrouted_id not in [entry_id for entry_id, _ in server.xrange(stream)]
-    assert unrouted_id not in [entry["message_id"] for entry in server.xpending_range(stream, "receivers", "-", "+", 10)]
+    pending = server.xpending_range(stream, "receivers", "-", "+", 10)
+    assert unrouted_id not in [entry["message_id"] for entry in pending]
 
 
 def test_only_and_exclude_channels_narrow_what_a_worker_listens_on():

@@ -176,8 +176,11 @@ async def test_a_ping_keeps_the_viewer_fresh(tail_system, carol, store):
         a_minute_ago = time.time() - 60
         store.zadd(viewers, {member: a_minute_ago for member in store.zrange(viewers, 0, -1)}, xx=True)
         await socket.send(json.dumps({"action": "ping"}))
-        await wait_for(lambda: any(score > a_minute_ago + 30 for _, score in store.zrange(viewers, 0, -1, withscores=True)),
-                       what="the ping to refresh the viewer")
+
+        def refreshed():
+            return any(score > a_minute_ago + 30 for _, score in store.zrange(viewers, 0, -1, withscores=True))
+
+        await wait_for(refreshed, what="the ping to refresh the viewer")
 
 
 async def test_the_job_ends_after_the_last_viewer_leaves(tail_system, carol, store):
