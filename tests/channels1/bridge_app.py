@@ -17,6 +17,8 @@ layers = {
     # websocket.connect and websocket.receive take one message each.
     "tight": {"hosts": [redis_url], "prefix": prefix + "tight",
               "channel_capacity": {"websocket.connect": 1, "websocket.receive": 1}},
+    # Messages of at most 4 KiB.
+    "small": {"hosts": [redis_url], "prefix": prefix, "max_message_size": 4096},
     # No server behind it.
     "down": {"hosts": [f"unix:///nonexistent/{prefix}.sock"], "prefix": prefix},
     "mortal": {"hosts": [os.environ.get("BRIDGE_MORTAL_REDIS_URL", redis_url)], "prefix": prefix},
@@ -35,6 +37,7 @@ from channels1.bridge import WebSocketBridge  # noqa: E402
 
 bridges = {
     "tight": WebSocketBridge(alias="tight"),
+    "small": WebSocketBridge(alias="small"),
     "down": WebSocketBridge(alias="down"),
     "mortal": WebSocketBridge(alias="mortal"),
     "quick": WebSocketBridge(handshake_timeout=1),

@@ -449,6 +449,16 @@ async def test_full_receive_channel_closes_with_1013_and_sends_no_disconnect(dap
     await tight_worker.nothing("websocket.disconnect", within=1, reply_channel=connected["reply_channel"])
 
 
+async def test_a_frame_over_the_layers_message_size_closes_with_1009(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path("small"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.send("x" * 5000)  # over the "small" layer's max_message_size of 4096 bytes
+    assert await close_code(ws) == 1009
+    await daphne.wait_for_log(rf"ERROR channels1\.bridge Closed WebSocket {re.escape(connected['reply_channel'])}"
+                              r" .* code 1009: .*max_message_size")
+    await worker.nothing("websocket.disconnect", within=1, reply_channel=connected["reply_channel"])
+
+
 async def test_unreachable_layer_rejects_the_handshake_with_500(daphne):
     client = dial(daphne, unique_path("down"))
     assert await rejected_status(client) == 500

@@ -64,15 +64,17 @@ def test_sends_from_many_threads_share_one_loop(channel_layer_settings):
 async def test_async_code_uses_asend_and_is_told_so_otherwise(channel_layer_settings):
     await Channel("from.async").asend({"n": 1})
     layer = RedisChannelLayer(**channel_layer_settings)
-    assert await layer.receive("from.async") == {"n": 1}
-    member = await layer.new_channel()
-    await Group("room").aadd(member)
-    await Group("room").asend({"n": 2})
-    assert await layer.receive(member) == {"n": 2}
-    await Group("room").adiscard(member)
-    with pytest.raises(RuntimeError, match="asend"):
-        Channel("from.async").send({"n": 3})
-    await layer.close()
+    try:
+        assert await asyncio.wait_for(layer.receive("from.async"), 10) == {"n": 1}
+        member = await layer.new_channel()
+        await Group("room").aadd(member)
+        await Group("room").asend({"n": 2})
+        assert await asyncio.wait_for(layer.receive(member), 10) == {"n": 2}
+        await Group("room").adiscard(member)
+        with pytest.raises(RuntimeError, match="asend"):
+            Channel("from.async").send({"n": 3})
+    finally:
+        await layer.close()
 
 
 def test_channel_full_reaches_a_direct_sender(channel_layer_settings, settings):

@@ -3,9 +3,11 @@ handled by different worker processes."""
 
 import asyncio
 import json
+import time
 import urllib.parse
 
 import pytest
+import redis
 from websockets.asyncio.client import connect
 
 from .accounts import Browser
@@ -58,6 +60,25 @@ async def test_malformed_chat_frame_gets_an_error_reply(system, bob):
         assert "error" in json.loads(await asyncio.wait_for(socket.recv(), 5))
         await socket.send(json.dumps({"message": "still here"}))
         assert json.loads(await asyncio.wait_for(socket.recv(), 5)) == {"user": "bob", "message": "still here"}
+
+
+async def test_a_closed_socket_leaves_its_room_and_user_groups(system, bob):
+    store = redis.Redis.from_url(system.env["REDIS_URL"])
+
+    def groups_of(channel):
+        keys = store.scan_iter(match=f"{system.prefix}:g:*")
+        return sorted(key.decode().split(":g:", 1)[1] for key in keys if store.zscore(key, channel) is not None)
+
+    async with connect(room_url(system, "leaving"), additional_headers=bob.headers()) as socket:
+        await socket.send(json.dumps({"message": "hello"}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 5))["message"] == "hello"
+        [channel] = store.zrange(f"{system.prefix}:g:chat.room.leaving", 0, -1)
+        assert [group for group in groups_of(channel) if not group.startswith("user.")] == ["chat.room.leaving"]
+        assert any(group.startswith("user.") for group in groups_of(channel))
+    deadline = time.monotonic() + 15
+    while groups_of(channel):
+        assert time.monotonic() < deadline, f"{channel} is still in {groups_of(channel)}"
+        await asyncio.sleep(0.1)
 
 
 def test_chat_page_opens_the_room_socket_with_a_token(system, bob):

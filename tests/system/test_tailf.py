@@ -168,6 +168,21 @@ async def test_stop_ends_only_that_viewers_stream(tail_system, carol):
         assert await lines_until(stopper, "after start") == ["after start"]
 
 
+async def test_a_ping_keeps_the_viewer_fresh(tail_system, carol, store):
+    viewers = f"{tail_system.env['CHANNEL_LAYER_PREFIX']}:tailf:1:viewers"
+    async with viewer(tail_system, carol) as socket:
+        await recv(socket)
+        # A minute without a ping, for every viewer (within the 120 s viewer timeout).
+        a_minute_ago = time.time() - 60
+        store.zadd(viewers, {member: a_minute_ago for member in store.zrange(viewers, 0, -1)}, xx=True)
+        await socket.send(json.dumps({"action": "ping"}))
+
+        def refreshed():
+            return any(score > a_minute_ago + 30 for _, score in store.zrange(viewers, 0, -1, withscores=True))
+
+        await wait_for(refreshed, what="the ping to refresh the viewer")
+
+
 async def test_the_job_ends_after_the_last_viewer_leaves(tail_system, carol, store):
     async with viewer(tail_system, carol) as socket:
         await recv(socket)

@@ -8,11 +8,15 @@ import redis
 
 from channels1.layer import RedisChannelLayer
 
+# How long a test waits for a message that should come; a lost one fails the test.
+RECEIVE_TIMEOUT = 10
+
 
 @pytest.fixture
-def make_layer(redis_url):
+async def make_layer(redis_url):
     """Builds layers on the test Redis under a prefix of this test's own; every layer
-    made in a test shares that prefix, as processes of one deployment do."""
+    made in a test shares that prefix, as processes of one deployment do. They are
+    closed after the test, also when it failed (closing twice is harmless)."""
     prefix = f"test{uuid.uuid4().hex[:8]}"
     made = []
 
@@ -23,13 +27,18 @@ def make_layer(redis_url):
 
     make.prefix = prefix
     yield make
+    for layer in made:
+        await asyncio.wait_for(layer.close(), RECEIVE_TIMEOUT)
 
 
 @pytest.fixture
 async def layer(make_layer):
-    layer = make_layer()
-    yield layer
-    await layer.close()
+    return make_layer()
+
+
+async def receive(layer, channel, timeout=RECEIVE_TIMEOUT):
+    """``layer.receive(channel)``, failing instead of hanging when nothing comes."""
+    return await asyncio.wait_for(layer.receive(channel), timeout)
 
 
 def vanish(layer):

@@ -6,6 +6,8 @@ import logging
 
 import redis
 
+from .conftest import receive
+
 
 async def test_group_send_reaches_every_member(layer):
     members = [await layer.new_channel() for _ in range(5)]
@@ -24,10 +26,10 @@ async def test_group_add_is_idempotent_and_discard_removes(layer):
     await layer.group_discard("room", gone)
     await layer.group_send("room", {"n": 1})
     await layer.group_send("room", {"n": 2})
-    assert await layer.receive(kept) == {"n": 1}
-    assert await layer.receive(kept) == {"n": 2}
+    assert await receive(layer, kept) == {"n": 1}
+    assert await receive(layer, kept) == {"n": 2}
     await layer.send(gone, {"direct": True})
-    assert await layer.receive(gone) == {"direct": True}
+    assert await receive(layer, gone) == {"direct": True}
 
 
 async def test_group_send_writes_once_per_receiving_process(make_layer, redis_url):
@@ -55,14 +57,12 @@ async def test_group_send_reaches_members_on_two_processes(make_layer):
     await second.group_send("room", {"both": True})
     assert await asyncio.wait_for(first.receive(a), 5) == {"both": True}
     assert await asyncio.wait_for(second.receive(b), 5) == {"both": True}
-    await first.close()
-    await second.close()
 
 
 async def test_group_send_reaches_normal_channel_members(layer):
     await layer.group_add("room", "test.member")
     await layer.group_send("room", {"to": "normal"})
-    assert await layer.receive("test.member") == {"to": "normal"}
+    assert await receive(layer, "test.member") == {"to": "normal"}
 
 
 async def test_members_over_capacity_are_skipped_and_counted(make_layer, caplog):
@@ -78,24 +78,23 @@ async def test_members_over_capacity_are_skipped_and_counted(make_layer, caplog)
     with caplog.at_level(logging.WARNING, logger="channels1.layer"):
         await sender.group_send("room", {"n": 1})
     assert "group_send to room skipped 2 member(s) over capacity" in caplog.text
-    assert await sender.receive(healthy) == {"n": 1}
-    assert await full.receive(member) == {"filler": True}
-    await sender.close()
-    await full.close()
+    assert await receive(sender, healthy) == {"n": 1}
+    assert await receive(full, member) == {"filler": True}
 
 
 async def test_members_past_group_expiry_are_pruned(make_layer, redis_url):
-    layer = make_layer(group_expiry=1)
+    layer = make_layer(group_expiry=100)
     old = await layer.new_channel()
     await layer.group_add("room", old)
-    await asyncio.sleep(1.2)
+    # 101 s pass by the layer's clock, while the group's key (which expires 100 s of
+    # real time after the last add) stays: only pruning can remove the old member.
+    layer._clock_offset_ms += 101_000
     fresh = await layer.new_channel()
     await layer.group_add("room", fresh)
     await layer.group_send("room", {"n": 1})
-    assert await layer.receive(fresh) == {"n": 1}
+    assert await receive(layer, fresh) == {"n": 1}
     members = redis.Redis.from_url(redis_url).zrange(f"{make_layer.prefix}:g:room", 0, -1)
     assert members == [fresh.encode()]
-    await layer.close()
 
 
 async def test_a_process_that_went_away_has_its_messages_freed(make_layer, redis_url):
@@ -107,4 +106,3 @@ async def test_a_process_that_went_away_has_its_messages_freed(make_layer, redis
     assert server.llen(key) == 1
     await asyncio.sleep(1.3)
     assert not server.exists(key)
-    await sender.close()
