@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 UNIX_SOCKET_MAX_BYTES = 103
 SOCKET_NAME = "redis.sock"
@@ -71,8 +72,10 @@ def _check_socket_path(path):
 def server_args(data_dir, unix_socket=None, port=0, *, persist=False, loglevel="notice"):
     """Command-line arguments (without the binary) for a foreground server.
 
-    `port=0` disables TCP; persistence (RDB and AOF) is off unless `persist` is true.
-    Eviction is disabled: a channel layer must fail loudly rather than lose messages.
+    `port=0` disables TCP. With `persist`, every write goes to an append-only file
+    in `data_dir` before it is answered, so a restart (even after SIGKILL) keeps the
+    data; without, nothing is kept. Eviction is disabled: a channel layer must fail
+    loudly rather than lose messages.
     """
     if unix_socket is None and not port:
         raise RedisServerError("A server needs a unix socket, a TCP port, or both.")
@@ -82,8 +85,8 @@ def server_args(data_dir, unix_socket=None, port=0, *, persist=False, loglevel="
     if unix_socket is not None:
         _check_socket_path(unix_socket)
         args += ["--unixsocket", str(Path(unix_socket).resolve()), "--unixsocketperm", "700"]
-    if not persist:
-        args += ["--save", "", "--appendonly", "no"]
+    args += ["--save", ""]
+    args += ["--appendonly", "yes", "--appendfsync", "everysec"] if persist else ["--appendonly", "no"]
     args += [
         "--daemonize", "no",
         "--loglevel", loglevel,
@@ -106,6 +109,15 @@ def ping(unix_socket=None, port=0, timeout=0.5):
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def redact(url):
+    """The URL with any password replaced, fit for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _free_port():
