@@ -497,6 +497,45 @@ async def test_a_socket_has_at_most_its_window_of_messages_waiting_and_loses_non
     await quiet.close()
 
 
+async def test_a_client_sending_faster_than_it_is_served_is_pushed_back_by_tcp(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path("narrow"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    frame = b"x" * (128 * 1024)
+    sent = 0
+
+    async def flood():
+        nonlocal sent
+        for _ in range(200):
+            await ws.send(frame)
+            sent += 1
+
+    flooding = asyncio.create_task(flood())
+    # While nobody takes the socket's messages, Daphne stops reading it and the
+    # client's sends block; Daphne 4 alone would read all 25 MiB into memory.
+    await asyncio.sleep(3)
+    assert not flooding.done() and sent < 200
+    for i in range(200):
+        message = await worker.next("websocket.receive", reply_channel=connected["reply_channel"])
+        assert message["order"] == i + 1 and message["bytes"] == frame
+    await asyncio.wait_for(flooding, TIMEOUT)
+    await ws.close()
+
+
+async def test_a_frame_over_the_size_limit_closes_with_1009(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path(), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.send(b"x" * (2 * 1024 * 1024))
+    assert await close_code(ws) == 1009
+
+
+async def test_invalid_utf8_in_a_text_frame_closes_with_1007(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path(), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.send(b"caf\xe9", text=True)
+    assert await close_code(ws) == 1007
+    await worker.nothing("websocket.receive", within=1, reply_channel=connected["reply_channel"])
+
+
 async def test_unreachable_layer_rejects_the_handshake_with_503_after_the_handshake_timeout(daphne):
     client = dial(daphne, unique_path("down"))
     assert await rejected_status(client) == 503
