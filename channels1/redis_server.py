@@ -120,6 +120,33 @@ def redact(url):
     return parts._replace(netloc=netloc).geturl()
 
 
+def wait_until_answers(url, timeout=None, on_wait=None):
+    """Return once the Redis at ``url`` answers PING; ``on_wait(error)`` is called
+    once if it does not at first. Raises RedisServerError after ``timeout`` seconds
+    (None: wait for ever)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    waited = False
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise RedisServerError(
+                        f"Redis at {redact(url)} did not answer within {timeout:g} s: {error}"
+                    ) from error
+                if not waited and on_wait is not None:
+                    on_wait(error)
+                waited = True
+                time.sleep(0.2)
+    finally:
+        client.close()
+
+
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

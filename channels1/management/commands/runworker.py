@@ -10,6 +10,7 @@ from channels.management.commands import runworker as channels4_runworker
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 
+from channels1.redis_server import redact, wait_until_answers
 from channels1.routing import Router
 from channels1.signals import worker_process_ready
 from channels1.worker import Worker
@@ -57,6 +58,11 @@ class Command(BaseCommand):
         )
         if not worker.channels:
             raise CommandError("No channels left to listen on after --only-channels/--exclude-channels")
+        hosts = getattr(channel_layer, "hosts", ())
+        if hosts:
+            # Started beside the embedded Redis, a worker may be up first.
+            wait_until_answers(hosts[0], on_wait=lambda error: self.stdout.write(
+                f"Waiting for Redis at {redact(hosts[0])} ({error})"))
         worker_process_ready.send(sender=self.__class__)
         asyncio.run(_serve(worker))
 
