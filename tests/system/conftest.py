@@ -16,7 +16,10 @@ class System(LiveSystem):
         super().__init__(redis_url, directory, settings="tests.system.settings", prefix="sys", env={
             "TEST_LAYER_CONFIG": json.dumps(layer_config or {}),
             "TEST_HANDSHAKE_TIMEOUT": str(handshake_timeout),
-        })
+        }, daphne_options=(
+            # Daphne's own limit comes after the bridge's, which answers 403 or 503.
+            "--websocket_connect_timeout", str(handshake_timeout + 10),
+        ))
 
     def create_user(self, username, password):
         """Create a user in this system's database; their primary key."""
