@@ -18,9 +18,10 @@ CHECK_INTERVAL = 1.0
 
 
 class RedisWatch:
-    """Checks the layer's Redis every ``CHECK_INTERVAL`` seconds on the running loop.
-    ``on_unreachable()`` is called once per outage, after ``grace`` seconds without
-    an answer; ``on_data_lost()`` when Redis answers with its marker gone or changed.
+    """Checks the layer's Redis every ``CHECK_INTERVAL`` seconds on the running loop,
+    and whenever ``epoch()`` is awaited. ``on_unreachable()`` is called once per
+    outage, after ``grace`` seconds without an answer; ``on_data_lost(epoch)`` when
+    Redis answers with its marker gone or changed (``epoch`` is the new marker).
     """
 
     def __init__(self, layer, on_unreachable, on_data_lost, grace):
@@ -30,36 +31,38 @@ class RedisWatch:
         self.on_unreachable = on_unreachable
         self.on_data_lost = on_data_lost
         self.grace = grace
-        self.epoch = None
+        self.known = None
         self.down_since = None
         self.told = False
+        self._client = None
         self._task = None
 
     def start(self):
         if self._task is None:
+            self._client = redis.asyncio.Redis.from_url(self._address, socket_connect_timeout=2, socket_timeout=2)
             self._task = asyncio.get_running_loop().create_task(self._run())
 
-    async def _run(self):
-        client = redis.asyncio.Redis.from_url(self._address, socket_connect_timeout=2, socket_timeout=2)
-        loop = asyncio.get_running_loop()
+    async def epoch(self):
+        """The marker's value now (raises if Redis does not answer); a change from
+        the last one seen has called ``on_data_lost`` first."""
         try:
-            while True:
-                try:
-                    epoch = await self._epoch(client)
-                except REDIS_UNREACHABLE as error:
-                    self._unreachable(loop.time(), error)
-                else:
-                    self._answered(epoch)
-                await asyncio.sleep(CHECK_INTERVAL)
-        finally:
-            await client.aclose()
-
-    async def _epoch(self, client):
-        epoch = await client.get(self.key)
-        if epoch is None:
-            await client.set(self.key, uuid.uuid4().hex, nx=True)
-            epoch = await client.get(self.key)
+            epoch = await self._client.get(self.key)
+            if epoch is None:
+                await self._client.set(self.key, uuid.uuid4().hex, nx=True)
+                epoch = await self._client.get(self.key)
+        except REDIS_UNREACHABLE as error:
+            self._unreachable(asyncio.get_running_loop().time(), error)
+            raise
+        self._answered(epoch)
         return epoch
+
+    async def _run(self):
+        while True:
+            try:
+                await self.epoch()
+            except REDIS_UNREACHABLE:
+                pass
+            await asyncio.sleep(CHECK_INTERVAL)
 
     def _unreachable(self, now, error):
         if self.down_since is None:
@@ -73,8 +76,8 @@ class RedisWatch:
         if self.down_since is not None:
             logger.info("Redis at %s answers again", self.url)
             self.down_since, self.told = None, False
-        if self.epoch is not None and epoch != self.epoch:
+        if self.known is not None and epoch != self.known:
             logger.warning("Redis at %s came back without its data (restarted without persistence)", self.url)
-            self.epoch = epoch
-            self.on_data_lost()
-        self.epoch = epoch
+            self.known = epoch
+            self.on_data_lost(epoch)
+        self.known = epoch

@@ -99,12 +99,19 @@ class WebSocketBridge:
             self._watch = RedisWatch(
                 layer, grace=self.outage_grace,
                 on_unreachable=lambda: self._close_all(REDIS_UNREACHABLE_CODE, "Redis does not answer"),
-                on_data_lost=lambda: self._close_all(REDIS_DATA_LOST_CODE, "Redis lost its data"),
+                on_data_lost=lambda epoch: self._close_all(REDIS_DATA_LOST_CODE, "Redis lost its data",
+                                                           keep_epoch=epoch),
             )
             self._watch.start()
 
-    def _close_all(self, code, cause):
-        sockets = [socket for socket in self._sockets if socket.state is OPEN]
+    async def _epoch(self):
+        """The marker of the data Redis has now (None without a watch): a socket
+        whose connect went out with another one lost its group memberships."""
+        return None if self._watch is None else await self._watch.epoch()
+
+    def _close_all(self, code, cause, keep_epoch=None):
+        sockets = [socket for socket in self._sockets
+                   if socket.state is OPEN and (keep_epoch is None or socket.epoch != keep_epoch)]
         if sockets:
             logger.warning("Closing %d WebSocket(s) with code %d: %s", len(sockets), code, cause)
         for socket in sockets:
@@ -124,7 +131,7 @@ class _Socket:
     are applied from a second task."""
 
     __slots__ = ("layer", "scope", "receive", "send", "bridge", "path", "can_deny", "reply_channel",
-                 "state", "order", "muted", "deadline", "waiting", "__weakref__")
+                 "state", "order", "muted", "deadline", "waiting", "epoch", "__weakref__")
 
     def __init__(self, layer, scope, receive, send, bridge):
         self.layer = layer
@@ -143,6 +150,7 @@ class _Socket:
         self.deadline = None  # of the handshake
         # Positions of this socket's messages in websocket.receive no worker took yet.
         self.waiting = collections.deque()
+        self.epoch = None  # the marker of the Redis data its connect went to
 
     async def run(self):
         event = await self.receive()
@@ -173,6 +181,7 @@ class _Socket:
         pauses = _pauses()
         while True:
             try:
+                self.epoch = await self.bridge._epoch()
                 await self.layer.send("websocket.connect", message)
                 return True
             except ChannelFull:

@@ -15,6 +15,7 @@ from channels1.redis_server import RedisServer
 
 from .accounts import Browser
 from .conftest import System
+from .test_map_browser import chromium  # noqa: F401 (the fixture)
 
 PERIOD = 0.02
 TIMEOUT = 30
@@ -166,3 +167,40 @@ async def test_pages_work_and_sockets_wait_while_redis_is_down(own_system):
     async with connect(url, additional_headers=browser.headers(), open_timeout=TIMEOUT) as socket:
         await socket.send(json.dumps({"message": "back"}))
         assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT)) == {"user": "patient", "message": "back"}
+
+
+def wait_until(page, condition):
+    try:
+        page.wait_for_function(condition, timeout=TIMEOUT * 1000)
+    except Exception as error:
+        seen = page.evaluate("[document.getElementById('status').textContent, window.statuses || []]")
+        raise AssertionError(f"{condition} did not come true; status, statuses: {seen}") from error
+
+
+def test_an_open_chat_page_shows_the_outage_and_goes_live_again(own_system, chromium):  # noqa: F811
+    server, system = own_system(persist=False)
+    system.create_user("erin", "erin-secret-1")
+    page = chromium.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{system.http_url}/accounts/login/?next=/chat/outage/")
+    page.fill("input[name=username]", "erin")
+    page.fill("input[name=password]", "erin-secret-1")
+    page.click("form [type=submit]")
+    page.wait_for_url("**/chat/outage/")
+    wait_until(page, "document.getElementById('status').textContent === 'live'")
+    page.evaluate("""() => {
+        window.statuses = [];
+        const status = document.getElementById('status');
+        new MutationObserver(() => window.statuses.push(status.textContent))
+            .observe(status, {childList: true, characterData: true, subtree: true});
+    }""")
+    server.stop()
+    wait_until(page, "window.statuses.includes(\"server's messaging is down, reconnecting…\")")
+    server.start()  # empty: the page joins its room again
+    wait_until(page, "document.getElementById('status').textContent === 'live'")
+    page.fill("#message", "back again")
+    page.press("#message", "Enter")
+    wait_until(page, "document.getElementById('log').textContent.includes('erin: back again')")
+    assert errors == []
+    page.close()
