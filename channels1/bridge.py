@@ -59,8 +59,9 @@ class WebSocketBridge:
     and with 1012 when it comes back without its data, so that pages connect again.
 
     Daphne 4 also drops sockets still handshaking after its own
-    ``--websocket_connect_timeout`` (5 s by default): raise it above a longer
-    ``handshake_timeout``.
+    ``--websocket_connect_timeout`` (5 s by default): keep it above
+    ``handshake_timeout`` (the Procfile gives 10 s), so that the bridge's 403 or 503
+    reaches the client.
     """
 
     def __init__(self, alias="default", handshake_timeout=None, full_timeout=None, window=None,

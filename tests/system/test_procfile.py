@@ -1,7 +1,7 @@
 """The Procfile as `make run` starts it (`manage.py supervise`, supervisord), in a copy
-of the project: every process comes up and serves; a worker, Daphne or the RQ worker
-that exits or is killed is started again while the site keeps serving; a stop prints
-one line per process and no traceback."""
+of the project: every process comes up and serves; a worker, Daphne, the RQ worker or
+the embedded Redis that exits or is killed is started again while the site keeps
+serving; a stop prints one line per process and no traceback."""
 
 import asyncio
 import os
@@ -148,13 +148,15 @@ def test_procfile_starts_every_process_and_serves(supervised):
 
 
 # What each kind of process prints once it serves again.
-READY = {"worker": "Listening on channels", "web": "Listening on TCP address", "rq": "Listening on tailf"}
+READY = {"worker": "Listening on channels", "web": "Listening on TCP address", "rq": "Listening on tailf",
+         "redis": "eady to accept connections"}  # Redis: "ready", Valkey: "Ready"
 
 
 @pytest.mark.parametrize("name, signum", [
     ("worker_0", signal.SIGTERM), ("worker_1", signal.SIGKILL),
     ("web", signal.SIGTERM), ("web", signal.SIGKILL),
     ("rq", signal.SIGTERM), ("rq", signal.SIGKILL),
+    ("redis", signal.SIGKILL),
 ])
 def test_a_process_that_exits_is_started_again_and_the_site_keeps_serving(supervised, name, signum):
     ready = READY[name.partition("_")[0]]
