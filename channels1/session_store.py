@@ -1,6 +1,7 @@
 """Browser sessions that outlive a Redis outage: Django's cached_db engine whose cache
 errors fall back to the database alone (with one WARNING per outage saying what to
-start), where Django's would answer every logged-in page with a 500."""
+start), where Django's would answer every logged-in page with a 500. What changed
+meanwhile is dropped from the cache once it answers, so a logout holds."""
 
 import logging
 import threading
@@ -14,6 +15,10 @@ from .redis_server import redact
 logger = logging.getLogger("channels1.sessions")
 
 _outage = threading.Event()  # set while the cache is known to be unreachable
+# Keys whose cache entry may be stale: changed or deleted in the database while the
+# cache could not be told. They go from the cache once it answers again.
+_stale_keys = set()
+_STALE_KEYS_KEPT = 100_000
 
 
 class _DatabaseWhenUnreachable:
@@ -27,18 +32,23 @@ class _DatabaseWhenUnreachable:
         return self._call(self._cache.get, default, key, default)
 
     def set(self, key, value, timeout=None):
-        self._call(self._cache.set, None, key, value, timeout)
+        self._call(self._cache.set, None, key, value, timeout, stale_on_failure=key)
 
     def delete(self, key):
-        return self._call(self._cache.delete, False, key)
+        return self._call(self._cache.delete, False, key, stale_on_failure=key)
 
     def __contains__(self, key):
         return self._call(self._cache.has_key, False, key)
 
-    def _call(self, method, fallback, *args):
+    def _call(self, method, fallback, *args, stale_on_failure=None):
         try:
+            if _outage.is_set() and _stale_keys:
+                self._cache.delete_many(list(_stale_keys))
+                _stale_keys.clear()
             result = method(*args)
         except REDIS_UNREACHABLE as error:
+            if stale_on_failure is not None and len(_stale_keys) < _STALE_KEYS_KEPT:
+                _stale_keys.add(stale_on_failure)
             if not _outage.is_set():
                 _outage.set()
                 logger.warning(

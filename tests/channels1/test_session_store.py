@@ -58,3 +58,24 @@ def test_the_cache_is_used_again_once_redis_answers(client, user, sessions_on, c
     assert client.get("/chat/").status_code == 200
     assert any("Sessions use the cache again" in r.getMessage() for r in caplog.records)
     assert any(key.startswith(b"sessions-test") for key in sessions_on.client().keys())
+
+
+def test_a_logout_during_the_outage_holds_once_redis_is_back_with_its_data(client, user, settings, tmp_path):
+    from django.test import Client
+
+    server = RedisServer(tmp_path / "durable", persist=True).start()
+    try:
+        settings.SESSION_ENGINE = "channels1.session_store"
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": server.url, "KEY_PREFIX": "sessions-test"}}
+        client.post("/accounts/login/", {"username": "ada", "password": PASSWORD})
+        same_browser = Client()
+        same_browser.cookies[settings.SESSION_COOKIE_NAME] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        assert same_browser.get("/chat/").status_code == 200
+        server.stop()  # its data is kept
+        client.post("/accounts/logout/")
+        server.start()
+        client.get("/accounts/login/")  # the first use of the cache once it answers
+        assert same_browser.get("/chat/").status_code == 302
+    finally:
+        server.stop()
