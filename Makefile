@@ -20,12 +20,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # Worker processes to start: `make run WORKERS=4`.
 WORKERS ?= 2
 
-# Development mode: DEBUG and the development secret key. Without it the settings are
-# production's, which refuse to start until the environment names a key and hosts.
+# The Procfile's processes under supervisord: one that exits is started again; Ctrl-C
+# stops them all. In development mode: DEBUG and the development secret key (without
+# it the settings are production's, which refuse to start until the environment names
+# a key and hosts).
 run: export DJANGO_DEBUG = 1
 run: venv
 	$(BIN)/python manage.py migrate
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -c worker=$(WORKERS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py supervise -c worker=$(WORKERS)
 
 # The whole suite runs on the embedded Valkey that `make run` uses; the layer's suite
 # runs again on Debian's Redis 7.0 where it is installed.

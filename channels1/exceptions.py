@@ -1,6 +1,7 @@
 """Exceptions of the Channels 1.x API: the ones consumers raise to steer the worker,
 and the layer's ChannelFull and MessageTooLarge (those of channels 4)."""
 
+import redis.exceptions
 from channels.exceptions import ChannelFull, DenyConnection, MessageTooLarge
 
 __all__ = [
@@ -10,10 +11,16 @@ __all__ = [
     "DenyConnection",
     "MessageTooLarge",
     "ResponseLater",
+    "REDIS_UNREACHABLE",
     "SendNotAvailableOnDemultiplexer",
     "SocketAuthError",
     "WebsocketCloseException",
 ]
+
+
+# What a layer call raises when Redis cannot be reached (down, restarting, still
+# loading its data): worth trying again for a while.
+REDIS_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
 class ConsumeLater(Exception):

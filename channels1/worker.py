@@ -53,6 +53,7 @@ class Worker:
         running = set()
         worker_ready.send(sender=self)
         logger.info("Listening on channels %s with %d thread(s)", ", ".join(self.channels), self.threads)
+        failing = False
         try:
             while not self._stopping:
                 free = self.threads - len(running)
@@ -62,9 +63,15 @@ class Worker:
                 try:
                     deliveries = await self.channel_layer.receive_batch(self.channels, free)
                 except Exception as error:
-                    logger.error("Receiving from %s failed: %s", ", ".join(self.channels), error)
+                    if not failing:  # once per outage, not once a second
+                        logger.error("Receiving from %s failed: %s; trying again every second",
+                                     ", ".join(self.channels), error)
+                    failing = True
                     await asyncio.sleep(1)
                     continue
+                if failing:
+                    logger.info("Receiving from %s again", ", ".join(self.channels))
+                    failing = False
                 for delivery in deliveries:
                     task = loop.create_task(self.handle(delivery))
                     running.add(task)
@@ -72,7 +79,11 @@ class Worker:
             if running:
                 await asyncio.wait(running)
         finally:
-            await self.channel_layer.close()
+            try:
+                await self.channel_layer.close()
+            except Exception as error:
+                # Redis may be gone first when everything stops at once.
+                logger.warning("Closing the channel layer failed: %s", error)
             self._executor.shutdown(wait=True)
 
     async def handle(self, delivery):

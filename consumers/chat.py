@@ -10,6 +10,8 @@ from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
 from channels1.security import same_origin_only
 
+from .frames import json_object
+
 _READABLE = re.compile(r"[A-Za-z0-9-]+")
 _MAX_READABLE = 60
 
@@ -34,11 +36,8 @@ def connect(message, room):
 
 @channel_session_user
 def receive(message, room):
-    try:
-        text = json.loads(message.get("text") or "")["message"]
-        if not isinstance(text, str):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
+    text = (json_object(message) or {}).get("message")
+    if not isinstance(text, str):
         message.reply_channel.send({"text": json.dumps({"error": 'send JSON like {"message": "hello"}'})})
         return
     line = {"user": message.user.get_username(), "message": text}

@@ -13,6 +13,8 @@ from channels1.security import same_origin_only
 
 from workers import log_files, log_tail_viewers
 
+from .frames import json_object
+
 logger = logging.getLogger("tracker.demo")
 
 
@@ -49,10 +51,7 @@ def connect(message, file_id):
 @login_required
 def receive(message, file_id):
     file_id = _file_id(file_id)
-    try:
-        action = json.loads(message.get("text") or "")["action"]
-    except (ValueError, KeyError, TypeError):
-        action = None
+    action = (json_object(message) or {}).get("action")
     channel = message.reply_channel.name
     if action == "stop":
         log_tail_viewers.unwatch(file_id, channel)

@@ -128,9 +128,10 @@ TAILF = {int(key): str(value) for key, value in json.loads(
 TAILF_INITIAL_LINES = int(os.environ.get("TAILF_INITIAL_LINES", "100"))
 
 # Browser sessions are written through to the database, so logins survive a Redis
-# restart; per-socket sessions (channel_session) live only as long as their socket,
+# restart, and pages keep working from the database while Redis is away;
+# per-socket sessions (channel_session) live only as long as their socket,
 # so Redis alone keeps them and the database never fills with dead ones.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "channels1.session_store"
 CHANNEL_SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 LOGIN_URL = "login"

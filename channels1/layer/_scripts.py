@@ -30,7 +30,7 @@ class Script:
 # key. kind "s" is a normal channel's stream, kind "l" is a process's list.
 # A stream's capacity counts the messages nobody has taken yet: its length less the
 # entries pending with receivers.
-# Returns one 1 (sent) or 0 (full) per key.
+# Returns per key 0 (full), or the entry id of the message (a stream) or 1 (a list).
 SEND = Script("""
 local now = tonumber(ARGV[1])
 local expiry = tonumber(ARGV[2])
@@ -52,8 +52,7 @@ for i, key in ipairs(KEYS) do
         if waiting >= capacity then
             result[i] = 0
         else
-            redis.call("XADD", key, "*", "m", data)
-            result[i] = 1
+            result[i] = redis.call("XADD", key, "*", "m", data)
         end
     else
         if redis.call("LLEN", key) >= capacity then

@@ -47,6 +47,7 @@ class Streams:
         self._last_reclaim = 0.0
         self._keeper = None
         self._stopping = False
+        self._taken_queries = {}  # stream key -> future of its group's last delivered id
 
     # Receiving for workers: many channels, a batch at a time
 
@@ -118,6 +119,26 @@ class Streams:
         if held is not None:
             held.pop(delivery.id, None)
         self._batcher.ack(delivery.key, GROUP, delivery.id)
+
+    async def untaken(self, channel, positions):
+        """The positions (entry ids) beyond the last one the group has delivered."""
+        key = self._layer._stream_key(channel)
+        query = self._taken_queries.get(key)
+        if query is None:
+            query = self._taken_queries[key] = self._batcher.command("XINFO", "GROUPS", key)
+            query.add_done_callback(lambda _: self._taken_queries.pop(key, None))
+        try:
+            groups = await asyncio.shield(query)
+        except ResponseError as error:
+            if "no such key" in str(error).lower():
+                return []  # the stream went away, and the messages with it
+            raise
+        taken = (0, 0)
+        for fields in groups:
+            info = fields if isinstance(fields, dict) else dict(zip(fields[::2], fields[1::2]))
+            if info.get(b"name") == GROUP.encode():
+                taken = _entry_id(info[b"last-delivered-id"])
+        return [position for position in positions if _entry_id(position) > taken]
 
     # Receiving one channel at a time (the channels 4 interface)
 
@@ -306,6 +327,11 @@ class Streams:
         await self._batcher.drained()
         if self._groups and not any(self._held.values()):
             await FORGET_CONSUMER(self._client, sorted(self._groups), [GROUP, self._consumer])
+
+
+def _entry_id(id):
+    milliseconds, _, sequence = id.partition(b"-")
+    return int(milliseconds), int(sequence or 0)
 
 
 def fail_waiters(waiters_by_channel):

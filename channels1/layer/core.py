@@ -26,6 +26,9 @@ logger = logging.getLogger("channels1.layer")
 
 DELIVERY_MODES = ("at-least-once", "at-most-once")
 CHECKED_NAMES = 10_000
+# The websocket.* channels are shared by every socket of every Daphne, so they hold far
+# more than one socket's reply channel (the capacity); given capacities come first.
+DEFAULT_CHANNEL_CAPACITY = {"websocket.*": 2000}
 
 
 class ForeignChannel(ValueError, AssertionError):
@@ -73,7 +76,10 @@ class RedisChannelLayer(BaseChannelLayer):
         self.hosts = _parse_hosts(hosts)
         self.prefix = prefix
         self.group_expiry = group_expiry
-        self.channel_capacity = self.compile_capacities(channel_capacity or {})
+        self.channel_capacity = self.compile_capacities({**(channel_capacity or {}), **{
+            glob: capacity for glob, capacity in DEFAULT_CHANNEL_CAPACITY.items()
+            if glob not in (channel_capacity or {})
+        }})
         self.max_message_size = max_message_size
         if delivery not in DELIVERY_MODES:
             raise ValueError(f"delivery must be one of {DELIVERY_MODES}, not {delivery!r}")
@@ -97,6 +103,11 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def send(self, channel, message):
         """Send a message to a channel; raises ChannelFull at capacity."""
+        await self.send_tracked(channel, message)
+
+    async def send_tracked(self, channel, message):
+        """``send()`` that returns where the message went in a normal channel (its
+        position, for ``untaken()``), or None on a process-specific channel."""
         self._check_channel_name(channel)
         runtime = await self._runtime()
         body = pack_message(channel, message, self.max_message_size, self.crypter)
@@ -108,6 +119,14 @@ class RedisChannelLayer(BaseChannelLayer):
         sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
         if not sent:
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
+        return sent if kind == "s" else None
+
+    async def untaken(self, channel, positions):
+        """The positions (from ``send_tracked()``) of messages that still wait in the
+        normal ``channel`` for a receiver to take them. Concurrent calls for one
+        channel share one round trip."""
+        runtime = await self._runtime()
+        return await runtime.streams.untaken(channel, positions)
 
     async def receive(self, channel):
         """The next message on a channel. A cancelled receive loses no message and

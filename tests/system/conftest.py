@@ -19,7 +19,10 @@ class System(LiveSystem):
             "TEST_LAYER_CONFIG": json.dumps(layer_config or {}),
             "TEST_HANDSHAKE_TIMEOUT": str(handshake_timeout),
             **(env or {}),
-        })
+        }, daphne_options=(
+            # Daphne's own limit comes after the bridge's, which answers 403 or 503.
+            "--websocket_connect_timeout", str(handshake_timeout + 10),
+        ))
 
 
 @pytest.fixture(scope="module")

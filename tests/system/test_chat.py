@@ -9,6 +9,7 @@ import urllib.parse
 import pytest
 import redis
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from .accounts import Browser
 
@@ -84,3 +85,22 @@ async def test_a_closed_socket_leaves_its_room_and_user_groups(system, bob):
 def test_chat_page_opens_the_room_socket_with_a_token(system, bob):
     page = bob.get("/chat/lobby/")
     assert "/ws/chat/" in page and '"lobby"' in page and "/ws-token/" in page
+
+
+async def test_deeply_nested_json_gets_an_error_frame_not_a_worker_traceback(system, bob):
+    async with connect(room_url(system, "lobby"), additional_headers=bob.headers()) as socket:
+        await socket.send("[" * 100_000 + "]" * 100_000)
+        assert "error" in json.loads(await asyncio.wait_for(socket.recv(), 5))
+        await socket.send(json.dumps({"message": "still here"}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 5)) == {"user": "bob", "message": "still here"}
+    for worker in system.workers:
+        assert "RecursionError" not in system.log(worker)
+
+
+@pytest.mark.parametrize("path", ["/ws/chat/a/b/", "/ws/chat//", "/ws/tailf/1/more/", "/ws/notifications/x/"])
+async def test_a_path_no_route_serves_is_closed_with_4404(system, bob, path):
+    async with connect(system.ws_url(path), additional_headers=bob.headers()) as socket:
+        assert json.loads(await asyncio.wait_for(socket.recv(), 5)) == {"error": "nothing is served at this path"}
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+    assert closed.value.rcvd.code == 4404

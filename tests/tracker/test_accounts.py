@@ -27,7 +27,7 @@ def logged_in(client, user):
 
 
 def test_settings_use_shared_sessions(settings):
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert settings.SESSION_ENGINE == "channels1.session_store"
     assert settings.CHANNEL_SESSION_ENGINE == "django.contrib.sessions.backends.cache"
     assert reverse(settings.LOGIN_URL) == "/accounts/login/"
 

@@ -4,7 +4,8 @@
 // exponential backoff (0.5 s, doubling up to 10 s). Close codes: 4401 token bad or
 // expired (new token, reconnect), 4403 login required (stop, show a log-in link), 4410
 // the login ended, by a logout, password change or deactivation (reconnect if this
-// page is still logged in, else show the log-in link).
+// page is still logged in, else show the log-in link), and the server's
+// SERVER_CLOSE_STATUS codes (shown, then reconnect).
 //
 // Load it with <script src=".../live-socket.js" data-token-url="…" data-login-url="…">.
 //
@@ -24,6 +25,14 @@
 //   live.active         // false once stopped (logged out or a stopOn code)
 (function () {
   const config = document.currentScript.dataset;
+  // What the server's close codes mean for the page: 1011 its Redis does not answer,
+  // 1012 Redis restarted without its data (reconnect at once to rejoin the groups),
+  // 1013 the socket's messages waited too long for a worker.
+  const SERVER_CLOSE_STATUS = {
+    1011: ["server's messaging is down, reconnecting…", "error"],
+    1012: ["server restarted, reconnecting…", "error"],
+    1013: ["server busy, reconnecting…", "error"],
+  };
 
   window.LiveSocket = function ({path, status, onMessage, onOpen, reconnectStatus = ["reconnecting…"],
                                  stopOn = {}, ping = null}) {
@@ -90,6 +99,10 @@
         else if (event.code === 4403) loggedOut("login required");
         else if (event.code === 4401) retry("socket token expired or invalid, getting a new one…", "error");
         else if (event.code === 4410) retry("the login ended, checking…", "error");
+        else if (active && event.code in SERVER_CLOSE_STATUS) {
+          if (event.code === 1012) delay = 500;
+          retry(...SERVER_CLOSE_STATUS[event.code]);
+        }
         else if (active) retry(...reconnectStatus);
       };
       if (ping) pinger = setInterval(() => send(ping), 30000);
