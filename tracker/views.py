@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from channels1.exceptions import REDIS_UNREACHABLE
 from channels1.tokens import socket_token
 
 
@@ -37,7 +38,11 @@ def ws_token(request):
     JSON (not a redirect to the login page, since scripts fetch it) for anyone else."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "login required"}, status=403)
-    return JsonResponse({"token": socket_token(request)})
+    try:
+        return JsonResponse({"token": socket_token(request)})
+    except REDIS_UNREACHABLE:
+        # Tokens live in Redis, as do the sockets they open: say so, and the page retries.
+        return JsonResponse({"error": "live updates are unavailable while Redis does not answer"}, status=503)
 
 
 @login_required

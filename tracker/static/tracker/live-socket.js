@@ -34,6 +34,9 @@
     1013: ["server busy, reconnecting…", "error"],
   };
 
+  // The server answered but cannot open sockets now (its Redis does not answer).
+  class Unavailable extends Error {}
+
   window.LiveSocket = function ({path, status, onMessage, onOpen, reconnectStatus = ["reconnecting…"],
                                  stopOn = {}, ping = null}) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -59,6 +62,10 @@
     async function fetchToken() {
       const response = await fetch(config.tokenUrl, {credentials: "same-origin", cache: "no-store"});
       if (response.status === 403) return null;
+      if (response.status === 503) {
+        const body = await response.json().catch(() => ({}));
+        throw new Unavailable(body.error || "live updates are unavailable");
+      }
       if (!response.ok) throw new Error(`token request failed (${response.status})`);
       return (await response.json()).token;
     }
@@ -80,7 +87,7 @@
       try {
         token = await fetchToken();
       } catch (error) {
-        retry("no connection, retrying…", "error");
+        retry(error instanceof Unavailable ? `${error.message}, retrying…` : "no connection, retrying…", "error");
         return;
       }
       if (token === null) { loggedOut("signed out"); return; }
