@@ -26,7 +26,8 @@ class _Destination:
     def __init__(self, name, alias=DEFAULT_CHANNEL_LAYER, channel_layer=None):
         self.name = name.decode("ascii") if isinstance(name, bytes) else name
         self.alias = alias
-        self._channel_layer = channel_layer
+        # The 1.x layer object (get_channel_layer(), message.channel_layer) works too.
+        self._channel_layer = getattr(channel_layer, "async_layer", channel_layer)
 
     @property
     def channel_layer(self):

@@ -191,7 +191,7 @@ def enforce_ordering(func=None, slight=False):
             wait_channel = wait_channel_name(message.reply_channel.name)
             content = dict(message.content, original_channel=message.channel.name)
             try:
-                _sync.call(lambda: message.channel_layer.send(wait_channel, content))
+                _sync.call(lambda: message.channel.channel_layer.send(wait_channel, content))
             except ChannelFull:
                 raise ChannelFull(
                     f"Cannot park an early message (order {order}) on {wait_channel}: it is full; "
@@ -207,7 +207,7 @@ def enforce_ordering(func=None, slight=False):
 
 def _replay_waiting(message):
     """Send every message waiting for this socket back to its original channel."""
-    layer = message.channel_layer
+    layer = message.channel.channel_layer
     wait_channel = wait_channel_name(message.reply_channel.name)
 
     async def replay():
