@@ -6,6 +6,7 @@ import logging
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from ..auth import channel_session_user
@@ -219,4 +220,8 @@ class Binding(metaclass=BindingMetaclass):
         raise NotImplementedError(f"{type(self).__qualname__} must define update(pk, data)")
 
     def delete(self, pk):
-        self.model.objects.filter(pk=pk).delete()
+        try:
+            rows = self.model.objects.filter(pk=pk)
+        except (ValueError, TypeError, ValidationError):
+            raise InvalidFrame(f"cannot delete {self.model_label} {pk!r}: not a primary key") from None
+        rows.delete()

@@ -8,6 +8,7 @@ from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, router, transaction
 
 from ..exceptions import InvalidFrame
 from ..generic.websockets import WebsocketMultiplexer
@@ -76,7 +77,7 @@ class WebsocketBinding(Binding):
         return body["action"], body.get("pk"), body.get("data")
 
     def create(self, data):
-        self._hydrate(None, self._allowed_data(data, CREATE)).save()
+        self._save(self._hydrate(None, self._allowed_data(data, CREATE)), CREATE)
 
     def update(self, pk, data):
         try:
@@ -87,7 +88,15 @@ class WebsocketBinding(Binding):
         hydrated = self._hydrate(pk, data)
         for name in data:
             setattr(instance, name, getattr(hydrated.object, name))
-        instance.save()
+        self._save(instance, UPDATE)
+
+    def _save(self, instance, action):
+        """Save, turning a row the database refuses into a dropped frame."""
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                instance.save()
+        except IntegrityError as error:
+            raise InvalidFrame(f"the database refused a {action} of {self.model_label}: {error}") from None
 
     def _allowed_data(self, data, action):
         """The part of ``data`` in the bound fields; other keys are left out, with a
