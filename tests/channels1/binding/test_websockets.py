@@ -159,3 +159,16 @@ class WithMembersTests(ChannelTestCase):
             "name": "crew-loud", "permissions": [], "name__upper": "CREW-LOUD", "_meta__model_name": "group",
         })
         self.assertEqual((payload["pk"], payload["model"]), (crew.pk, "auth.group"))
+
+
+def test_the_1x_import_paths_are_these_modules():
+    import channels.binding
+    import channels.binding.base
+    import channels.binding.websockets
+
+    import channels1.binding.base
+    import channels1.binding.websockets
+
+    assert channels.binding.websockets is channels1.binding.websockets
+    assert channels.binding.Binding is channels1.binding.base.Binding
+    assert channels.binding.websockets.UPDATE == "update"

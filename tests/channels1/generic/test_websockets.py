@@ -241,3 +241,16 @@ def test_the_multiplexer_frames_payloads_with_django_json():
 
     encoded = WebsocketMultiplexer.encode("s", {"at": datetime.date(2017, 1, 2), "n": decimal.Decimal("1.5")})
     assert json.loads(encoded["text"]) == {"stream": "s", "payload": {"at": "2017-01-02", "n": "1.5"}}
+
+
+def test_the_1x_import_paths_are_these_modules():
+    import channels.generic.base
+    import channels.generic.websockets
+
+    import channels1.generic.base
+    import channels1.generic.websockets
+    from channels.exceptions import SendNotAvailableOnDemultiplexer as Refused
+
+    assert channels.generic.websockets is channels1.generic.websockets
+    assert channels.generic.base is channels1.generic.base
+    assert Refused is SendNotAvailableOnDemultiplexer
