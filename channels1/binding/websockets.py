@@ -87,7 +87,9 @@ class WebsocketBinding(Binding):
         data = self._allowed_data(data, UPDATE)
         hydrated = self._hydrate(pk, data)
         for name in data:
-            setattr(instance, name, getattr(hydrated.object, name))
+            # By attname: a foreign key is set by its id, without loading the row.
+            attname = self.model._meta.get_field(name).attname
+            setattr(instance, attname, getattr(hydrated.object, attname))
         self._save(instance, UPDATE)
 
     def _save(self, instance, action):

@@ -148,8 +148,25 @@ class WebsocketBindingTests(ChannelTestCase):
             self.assertIsNone(staff.receive())
 
 
+class CrewBindingExcluding(WebsocketBinding):
+    model = Crew
+    stream = "crews-excluding"
+    exclude = ["permissions"]
+
+    @classmethod
+    def group_names(cls, instance):
+        return []
+
+
 @override_settings(**WITHOUT_REDIS)
 class WithMembersTests(ChannelTestCase):
+    def test_exclude_leaves_fields_out_of_the_data_and_the_writes(self):
+        crew = Crew.objects.create(name="crew-quiet")
+        self.assertEqual(CrewBindingExcluding().serialize_data(crew), {"name": "crew-quiet"})
+        self.assertEqual(CrewBinding().serialize_data(crew), {"name": "crew-quiet"})
+        self.assertFalse(CrewBindingExcluding()._allows("permissions"))
+        self.assertTrue(CrewBindingExcluding()._allows("name"))
+
     def test_members_are_sent_beside_the_fields(self):
         watcher = WSClient()
         watcher.join_group("crew-members")
