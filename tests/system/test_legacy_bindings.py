@@ -6,13 +6,12 @@ import asyncio
 import json
 import time
 
+import pytest
 from websockets.asyncio.client import connect
 
 from .accounts import Browser
 from .test_legacy_project import legacy, receive_json  # noqa: F401  (the running 1.x project)
 from .test_map_browser import chromium  # noqa: F401
-
-import pytest
 
 EVENT_TIMEOUT = 30
 

@@ -9,6 +9,7 @@ import pytest
 from django.apps import AppConfig
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import Group as Team
+from django.db.models.signals import post_delete, pre_save
 from django.test import override_settings
 
 from channels1 import route
@@ -125,8 +126,6 @@ def test_bindings_defined_before_the_app_is_ready_are_connected_by_it(app, pendi
     binding = quiet_binding()
     with mock.patch.object(binding, "pre_change_receiver") as pre_change:
         team = Team(name="unsaved")
-        from django.db.models.signals import pre_save
-
         pre_save.send(sender=Team, instance=team)
         pre_change.assert_not_called()
         assert pending_bindings == [binding]
@@ -136,8 +135,6 @@ def test_bindings_defined_before_the_app_is_ready_are_connected_by_it(app, pendi
 
 
 def test_a_binding_defined_after_the_app_is_ready_is_connected_at_once():
-    from django.db.models.signals import post_delete
-
     assert BindingMetaclass.registering
     binding = quiet_binding()
     assert binding in BindingMetaclass.binding_classes

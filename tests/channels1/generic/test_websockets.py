@@ -2,6 +2,8 @@
 groups, users and ordering; JsonWebsocketConsumer; the multiplexer's frames and the
 demultiplexer's streams, bad frames and refused sends."""
 
+import datetime
+import decimal
 import json
 
 from django.contrib.auth.models import User
@@ -236,9 +238,6 @@ class DemultiplexerTests(ChannelTestCase):
 
 
 def test_the_multiplexer_frames_payloads_with_django_json():
-    import datetime
-    import decimal
-
     encoded = WebsocketMultiplexer.encode("s", {"at": datetime.date(2017, 1, 2), "n": decimal.Decimal("1.5")})
     assert json.loads(encoded["text"]) == {"stream": "s", "payload": {"at": "2017-01-02", "n": "1.5"}}
 
