@@ -1,6 +1,7 @@
-from channels.routing import include, route
+from channels.routing import include, route, route_class
 
 from chat.consumers import echo, msg_consumer, ws_connect, ws_disconnect, ws_message
+from todo.consumers import TaskDemultiplexer
 
 chat_routing = [
     route("websocket.connect", ws_connect),
@@ -12,4 +13,5 @@ channel_routing = [
     include(chat_routing, path=r"^/chat/(?P<room>[a-zA-Z0-9_]+)/$"),
     route("websocket.receive", echo, path=r"^/echo/$"),
     route("chat-messages", msg_consumer),
+    route_class(TaskDemultiplexer, path=r"^/tasks/$"),
 ]
