@@ -7,7 +7,7 @@ from channels1 import include, route
 from consumers import chat, echo, notifications, tailf
 
 ECHO_PATH = r"^/ws/echo/$"
-ROOM_PATH = r"^/ws/chat/(?P<room>[^/]+)/$"
+ROOM_PATH = r"^/ws/chat/(?P<room>.+)/$"
 NOTIFICATIONS_PATH = r"^/ws/notifications/$"
 TAILF_PATH = r"^/ws/tailf/(?P<file_id>[^/]+)/$"
 

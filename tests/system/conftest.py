@@ -2,6 +2,7 @@
 application and `manage.py runworker` processes, each with its output kept."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ class System(LiveSystem):
         super().__init__(redis_url, directory, settings="tests.system.settings", prefix="sys", env={
             "TEST_LAYER_CONFIG": json.dumps(layer_config or {}),
             "TEST_HANDSHAKE_TIMEOUT": str(handshake_timeout),
+            "DEMO_LOG_PATH": str(Path(directory) / "demo.log"),
         })
 
     def create_user(self, username, password):

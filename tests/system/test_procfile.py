@@ -45,7 +45,8 @@ def test_procfile_starts_every_process_and_serves(project_copy):
     bin_dir = str(Path(sys.executable).parent)
     env = {
         key: value for key, value in os.environ.items()
-        if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_PATH", "CHANNEL_LAYER_PREFIX")
+        if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_PATH", "CHANNEL_LAYER_PREFIX",
+                       "DEMO_LOG_PATH")
     }
     env.update(PATH=f"{bin_dir}:{env['PATH']}", WEB_PORT=str(port), PYTHONUNBUFFERED="1")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=project_copy, env=env, check=True)

@@ -20,13 +20,40 @@
 //   live.reconnect()    // close the current socket; it reconnects as after any drop
 //   live.setStatus(text, kind)
 //   live.active         // false once stopped (logged out or a stopOn code)
+//
+// A page with <div id="connection-banner"> (base.html) also gets a banner while a socket
+// that was open is down, and "reconnected — reloading what you missed" while onOpen
+// runs after it comes back.
 (function () {
   const config = document.currentScript.dataset;
+  const BANNER_SHOWN_AFTER_RECONNECT = 4000;  // ms
+
+  // The banner of the page, shared by its sockets.
+  function connectionBanner(element) {
+    let hideTimer = null;
+    function show(text, kind) {
+      if (!element) return;
+      clearTimeout(hideTimer);
+      element.textContent = text;
+      element.className = `banner ${kind}`;
+      element.hidden = false;
+    }
+    return {
+      down() { show("Connection lost — reconnecting… Updates will resume when it is back.", "down"); },
+      reloading() { show("Reconnected — reloading what you missed…", "back"); },
+      back() {
+        show("Reconnected — you are up to date again.", "back");
+        hideTimer = setTimeout(() => { element.hidden = true; }, BANNER_SHOWN_AFTER_RECONNECT);
+      },
+    };
+  }
+  const banner = connectionBanner(document.getElementById("connection-banner"));
 
   window.LiveSocket = function ({path, status, onMessage, onOpen, reconnectStatus = ["reconnecting…"],
                                  stopOn = {}, ping = null}) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     let socket = null, delay = 500, active = false, pinger = null;
+    let wasOpen = false, missed = false;  // missed: it dropped after being open
 
     function setStatus(text, kind) {
       status.textContent = text;
@@ -77,8 +104,14 @@
       const current = socket = new WebSocket(`${url}?token=${encodeURIComponent(token)}`);
       current.onopen = async () => {
         delay = 500;
+        const catchingUp = missed;
+        if (catchingUp) banner.reloading();
         if (onOpen) await onOpen();
-        if (current.readyState === WebSocket.OPEN) setStatus("live", "live");
+        if (current.readyState !== WebSocket.OPEN) return;
+        wasOpen = true;
+        missed = false;
+        setStatus("live", "live");
+        if (catchingUp) banner.back();
       };
       current.onmessage = (event) => onMessage(JSON.parse(event.data));
       current.onclose = (event) => {
@@ -87,7 +120,10 @@
         if (event.code in stopOn) { active = false; setStatus(stopOn[event.code], "error"); }
         else if (event.code === 4403) loggedOut("login required");
         else if (event.code === 4401) retry("socket token expired or invalid, getting a new one…", "error");
-        else if (active) retry(...reconnectStatus);
+        else if (active) {
+          if (wasOpen && !missed) { missed = true; banner.down(); }
+          retry(...reconnectStatus);
+        }
       };
       if (ping) pinger = setInterval(() => send(ping), 30000);
     }

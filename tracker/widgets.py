@@ -1,0 +1,36 @@
+"""Form widgets that draw on a Leaflet map (with leaflet-geoman) over the offline base
+layer: a polygon kept as GeoJSON in a text box, and a point kept in longitude and
+latitude boxes. The boxes stay usable by keyboard; the map is an aid beside them."""
+
+from django import forms
+
+MAP_MEDIA = forms.Media(
+    css={"all": ["tracker/vendor/leaflet/leaflet.css", "tracker/vendor/leaflet-geoman/leaflet-geoman.css",
+                 "tracker/map.css"]},
+    js=["tracker/vendor/leaflet/leaflet.js", "tracker/vendor/leaflet-geoman/leaflet-geoman.min.js",
+        "tracker/vendor/topojson-client/topojson-client.min.js", "tracker/basemap.js", "tracker/map-widget.js"],
+)
+
+
+class PolygonMapWidget(forms.Textarea):
+    template_name = "tracker/widgets/map_polygon.html"
+    media = MAP_MEDIA
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 4, "spellcheck": "false", **(attrs or {})})
+
+
+class PointMapWidget(forms.NumberInput):
+    """The longitude box, with the map; ``lat_input`` is the id of the latitude box."""
+
+    template_name = "tracker/widgets/map_point.html"
+    media = MAP_MEDIA
+
+    def __init__(self, lat_input, attrs=None):
+        super().__init__({"step": "any", **(attrs or {})})
+        self.lat_input = lat_input
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["lat_input"] = self.lat_input
+        return context
