@@ -33,8 +33,8 @@ class Browser:
             raise AssertionError(f"logging in as {username} failed")
         return self
 
-    def login_as_new_user(self, username, password):
-        self.user_id = self.system.create_user(username, password)
+    def login_as_new_user(self, username, password, **options):
+        self.user_id = self.system.create_user(username, password, **options)
         return self.login(username, password)
 
     def cookies(self):

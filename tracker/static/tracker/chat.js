@@ -54,8 +54,11 @@
     onMessage(data) {
       if (data.error) showError(data.error);
       else if (data.history) {
+        // Lines of the room may overtake the history; keep those newer than it.
         me = data.you;
-        log.replaceChildren(...data.history.map(lineElement));
+        const last = data.history.length ? data.history[data.history.length - 1].id : 0;
+        const newer = [...log.querySelectorAll(".line[data-id]")].filter((line) => Number(line.dataset.id) > last);
+        log.replaceChildren(...data.history.map(lineElement), ...newer);
         log.scrollTop = log.scrollHeight;
       } else if (data.present) showPresent(data.present);
       else if (data.message !== undefined) show(lineElement(data));
