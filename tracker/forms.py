@@ -53,13 +53,14 @@ def _far_from_everything(geometry, instance):
 
 class IncidentForm(FarShapeMixin, forms.ModelForm):
     lon = forms.FloatField(label="Longitude", min_value=-180, max_value=180,
-                           widget=PointMapWidget(lat_input="id_lat"),
+                           widget=forms.NumberInput(attrs={"step": "any"}))
+    lat = forms.FloatField(label="Latitude", min_value=-90, max_value=90, widget=PointMapWidget(lon_input="id_lon"),
                            help_text="Click the map to place the incident, drag its marker, or type the numbers.")
-    lat = forms.FloatField(label="Latitude", min_value=-90, max_value=90)
 
     class Meta:
         model = Incident
         fields = ["name", "description", "severity", "closed"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,16 +21,17 @@ class PolygonMapWidget(forms.Textarea):
 
 
 class PointMapWidget(forms.NumberInput):
-    """The longitude box, with the map; ``lat_input`` is the id of the latitude box."""
+    """The latitude box, with the map under it; ``lon_input`` is the id of the
+    longitude box."""
 
     template_name = "tracker/widgets/map_point.html"
     media = MAP_MEDIA
 
-    def __init__(self, lat_input, attrs=None):
+    def __init__(self, lon_input, attrs=None):
         super().__init__({"step": "any", **(attrs or {})})
-        self.lat_input = lat_input
+        self.lon_input = lon_input
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["lat_input"] = self.lat_input
+        context["lon_input"] = self.lon_input
         return context

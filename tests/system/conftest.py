@@ -8,6 +8,8 @@ import pytest
 
 from channels1.testing import LiveSystem
 
+from .browser import launch_chromium
+
 
 class System(LiveSystem):
     """Daphne and workers on the test settings and a layer prefix of their own;
@@ -56,3 +58,11 @@ def make_system(redis_url, tmp_path):
     yield make
     for running in made:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium, shared by the tests of a module; skipped (with the reason
+    printed) where it is not installed."""
+    with launch_chromium() as browser:
+        yield browser

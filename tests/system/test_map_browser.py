@@ -2,36 +2,14 @@
 Playwright): an incident created by another client appears as a marker with its
 alert within 2 s, and goes away when deleted. A screenshot goes to artifacts/."""
 
-import os
 import re
 import time
-from pathlib import Path
-
-import pytest
 
 from .accounts import Browser
+from .browser import ARTIFACTS
 from .test_tracker import SQUARE, post_form
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PASSWORD = "dora-secret-1"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        print(f"skipping the browser test: {reason}")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_an_incident_from_another_client_appears_live_on_the_map(system, chromium):
