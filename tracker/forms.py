@@ -46,8 +46,8 @@ def _far_from_everything(geometry, instance):
         return False
     # Incidents keep no indexed coordinates; the latest ones say where people work.
     recent = list(incidents.values_list("location", flat=True)[:500])
-    if not recent and not areas.exists():
-        return False
+    if not recent:
+        return areas.exists()  # areas there are, and none near
     return geo.far_from_all(geometry, recent)
 
 

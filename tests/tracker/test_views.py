@@ -110,6 +110,20 @@ def test_admin_lists_both_models(client, django_user_model):
     assert client.get("/admin/tracker/incident/add/").status_code == 200
 
 
+def test_the_admin_draws_and_places_on_the_same_map_widgets(client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password="root-pass-1")
+    client.force_login(root)
+    assert 'data-map-widget="polygon"' in client.get("/admin/tracker/areaofinterest/add/").content.decode()
+    page = client.get("/admin/tracker/incident/add/").content.decode()
+    assert 'data-map-widget="point"' in page and "tracker/vendor/leaflet-geoman/leaflet-geoman.min.js" in page
+    feature = {"type": "Feature", "properties": {}, "geometry": square(1, 1)}
+    response = client.post("/admin/tracker/areaofinterest/add/", {"name": "From the admin", "severity": "ME",
+                                                                  "polygon": json.dumps(feature)})
+    assert response.status_code == 302
+    area = AreaOfInterest.objects.get(name="From the admin")
+    assert area.polygon == square(1, 1) and area.created_by == root
+
+
 def test_load_demo_data_is_repeatable(capsys):
     call_command("load_demo_data")
     call_command("load_demo_data")

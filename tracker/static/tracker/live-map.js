@@ -22,7 +22,7 @@
   const areasLayer = L.featureGroup().addTo(map);
   const incidentsLayer = L.featureGroup().addTo(map);
   L.control.layers(Basemap.addTo(map), {"Areas of interest": areasLayer, "Incidents": incidentsLayer},
-                   {collapsed: false}).addTo(map);
+                   {collapsed: window.innerWidth < 768}).addTo(map);
   const legend = L.control({position: "bottomright"});
   legend.onAdd = () => {
     const box = L.DomUtil.create("section", "legend");
