@@ -64,6 +64,7 @@
       else if (data.message !== undefined) show(lineElement(data));
     },
   });
+  input.addEventListener("input", () => input.removeAttribute("aria-invalid"));
   document.getElementById("say").addEventListener("submit", (event) => {
     event.preventDefault();
     if (!input.value.trim()) {
