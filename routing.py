@@ -23,6 +23,7 @@ chat_routing = [
 
 notifications_routing = [
     route("websocket.connect", notifications.connect, path=NOTIFICATIONS_PATH),
+    route("websocket.receive", notifications.receive, path=NOTIFICATIONS_PATH),
     route("websocket.keepalive", notifications.keepalive, path=NOTIFICATIONS_PATH),
     route("websocket.disconnect", notifications.disconnect, path=NOTIFICATIONS_PATH),
 ]

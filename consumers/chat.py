@@ -72,7 +72,8 @@ def connect(message, room):
 
 
 def _said(message):
-    """The text of a frame ``{"message": text}``, or None for a ping; ValueError
+    """The text of a frame ``{"message": text}``, or None for a ping (the page's check
+    that a worker still answers); ValueError
     saying what is wrong otherwise."""
     try:
         data = json.loads(message.get("text") or "")
@@ -101,6 +102,7 @@ def receive(message, room):
         return
     if text is None:
         presence.touch(room, message.reply_channel.name)
+        message.reply_channel.send(_frame(pong=True))
         return
     line = ChatMessage.objects.create(room=room, user=message.user, username=message.user.get_username(), text=text)
     # At once, not held: the next message of this socket may run on another worker

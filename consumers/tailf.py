@@ -88,6 +88,7 @@ def receive(message, file_id):
         log_tail_viewers.watch(file_id, channel)
     elif action == "ping":
         log_tail_viewers.touch(file_id, channel)
+        message.reply_channel.send(log_files.frame(pong=True))
     else:
         message.reply_channel.send(log_files.frame(error='send {"action": "start"}, "stop" or "ping"'))
 

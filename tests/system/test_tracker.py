@@ -98,6 +98,15 @@ async def test_a_form_post_reaches_every_socket_with_a_token(system, cleo):
         await second.close()
 
 
+async def test_the_notifications_socket_answers_pings_so_pages_see_it_is_served(system, cleo):
+    url = f"{system.ws_url('/ws/notifications/')}?token={cleo.token()}"
+    async with connect(url, additional_headers={"Origin": system.http_url}) as socket:
+        await socket.send(json.dumps({"action": "ping"}))
+        assert await next_notification(socket) == {"pong": True}
+        await socket.send("nonsense")
+        assert "error" in await next_notification(socket)
+
+
 async def test_anonymous_sockets_are_ended_with_4403(system):
     async with connect(system.ws_url("/ws/notifications/"), additional_headers={"Origin": system.http_url}) as socket:
         with pytest.raises(ConnectionClosed) as closed:

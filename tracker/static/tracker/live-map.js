@@ -191,6 +191,7 @@
       else apply(data);
     },
     reconnectStatus: ["offline, reconnecting…", "error"],
+    ping: {action: "ping"},
   });
 
   // Saving what is drawn, moved or reshaped, through the forms' views

@@ -13,7 +13,9 @@
 //     onOpen(),         // optional; may return a promise: "live" shows once it settles
 //     reconnectStatus,  // [text, kind] after another close; default ["reconnecting…"]
 //     stopOn,           // {closeCode: text}: stop and show text as an error
-//     ping,             // optional frame to send every 30 s
+//     ping,             // optional frame to send every 30 s; a socket that then stays
+//                       // silent for 10 s is taken as dead and reconnected (an open
+//                       // socket cannot tell that the server's Redis is gone)
 //   });
 //   live.send(obj)      // send as JSON if open; true if sent
 //   live.connect()      // (re)connect now, replacing the current socket
@@ -27,6 +29,7 @@
 (function () {
   const config = document.currentScript.dataset;
   const BANNER_SHOWN_AFTER_RECONNECT = 4000;  // ms
+  const PING_EVERY = 30000, ANSWER_WITHIN = 10000;  // ms
 
   // The banner of the page, shared by its sockets.
   function connectionBanner(element) {
@@ -52,7 +55,7 @@
   window.LiveSocket = function ({path, status, onMessage, onOpen, reconnectStatus = ["reconnecting…"],
                                  stopOn = {}, ping = null}) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    let socket = null, delay = 500, active = false, pinger = null;
+    let socket = null, delay = 500, active = false, pinger = null, silence = null;
     let wasOpen = false, missed = false;  // missed: it dropped after being open
 
     function setStatus(text, kind) {
@@ -85,6 +88,7 @@
     }
     function drop() {  // forget the current socket without reconnecting
       clearInterval(pinger);
+      clearTimeout(silence);
       if (socket) { socket.onclose = null; socket.close(); }
       socket = null;
     }
@@ -113,10 +117,14 @@
         setStatus("live", "live");
         if (catchingUp) banner.back();
       };
-      current.onmessage = (event) => onMessage(JSON.parse(event.data));
+      current.onmessage = (event) => {
+        clearTimeout(silence);
+        onMessage(JSON.parse(event.data));
+      };
       current.onclose = (event) => {
         if (socket !== current) return;
         clearInterval(pinger);
+        clearTimeout(silence);
         if (event.code in stopOn) { active = false; setStatus(stopOn[event.code], "error"); }
         else if (event.code === 4403) loggedOut("login required");
         else if (event.code === 4401) retry("socket token expired or invalid, getting a new one…", "error");
@@ -125,7 +133,11 @@
           retry(...reconnectStatus);
         }
       };
-      if (ping) pinger = setInterval(() => send(ping), 30000);
+      if (ping) pinger = setInterval(() => { if (send(ping)) expectAnswer(current); }, PING_EVERY);
+    }
+    function expectAnswer(current) {
+      clearTimeout(silence);
+      silence = setTimeout(() => { if (socket === current) current.close(); }, ANSWER_WITHIN);
     }
     function connect() {
       active = true;
