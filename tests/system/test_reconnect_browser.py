@@ -39,7 +39,7 @@ def test_the_map_shows_a_banner_while_redis_is_down_and_reloads_what_it_missed(o
 
         own_redis.start()
         page.wait_for_selector("#connection-banner.back", timeout=90_000)
-        page.wait_for_selector("path.incident.severity-HI", state="attached", timeout=30_000)
+        page.wait_for_selector("path.incident.severity-HI", timeout=30_000)
         page.wait_for_selector("#connection-banner:has-text('up to date')", timeout=30_000)
         wait_live(page)
         screenshots(page, "banner-reconnected")

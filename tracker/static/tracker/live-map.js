@@ -13,12 +13,14 @@
                       ["LO", "low", "#2f80ed"], ["IN", "info", "#6c757d"]];
   const COLORS = Object.fromEntries(SEVERITIES.map(([code, , color]) => [code, color]));
   const TOAST_SECONDS = 12;
+  const FIT_MAX_ZOOM = 14;  // a lone incident shows its surroundings
   const alertList = document.getElementById("alerts");
   const csrfToken = document.querySelector("#new-feature-form [name=csrfmiddlewaretoken]").value;
 
   // The map, its base layers, overlays and legend
 
-  const map = L.map("map").setView([48.8566, 2.3522], 11);
+  // Zoomed out until features come: the offline layer shows countries, not streets.
+  const map = L.map("map").setView([48.8566, 2.3522], 5);
   const areasLayer = L.featureGroup().addTo(map);
   const incidentsLayer = L.featureGroup().addTo(map);
   L.control.layers(Basemap.addTo(map), {"Areas of interest": areasLayer, "Incidents": incidentsLayer},
@@ -175,7 +177,7 @@
       });
       if (!fitted && layers.size) {
         fitted = true;
-        map.fitBounds(L.featureGroup([...layers.values()]).getBounds().pad(0.1));
+        map.fitBounds(L.featureGroup([...layers.values()]).getBounds().pad(0.1), {maxZoom: FIT_MAX_ZOOM});
       }
     } catch (error) {
       loading = null;

@@ -8,7 +8,7 @@
   const DEFAULT_CENTER = [48.8566, 2.3522];
 
   function makeMap(element) {
-    const map = L.map(element).setView(DEFAULT_CENTER, 11);
+    const map = L.map(element).setView(DEFAULT_CENTER, 5);
     L.control.layers(Basemap.addTo(map)).addTo(map);
     const context = L.geoJSON(null, {interactive: false, pmIgnore: true,
                                      style: {color: "#6c757d", weight: 1, dashArray: "4", fillOpacity: 0.05}});
@@ -51,7 +51,7 @@
       if (geometry && geometry.type === "Feature") geometry = geometry.geometry;
       if (!geometry || !["Polygon", "MultiPolygon"].includes(geometry.type)) return false;
       L.geoJSON(geometry).eachLayer((layer) => { drawn.addLayer(layer); watch(layer); });
-      map.fitBounds(drawn.getBounds().pad(0.3));
+      map.fitBounds(drawn.getBounds().pad(0.3), {maxZoom: 16});
       return true;
     }
     map.on("pm:create", (event) => { drawn.addLayer(event.layer); watch(event.layer); save(); });
@@ -59,7 +59,7 @@
     input.addEventListener("change", load);
     const shown = load();
     map.on("tracker:context", ({context}) => {
-      if (!shown && context.getLayers().length) map.fitBounds(context.getBounds().pad(0.1));
+      if (!shown && context.getLayers().length) map.fitBounds(context.getBounds().pad(0.1), {maxZoom: 14});
     });
   }
 
@@ -91,7 +91,7 @@
     latInput.addEventListener("change", read);
     const shown = read();
     map.on("tracker:context", ({context}) => {
-      if (!shown && context.getLayers().length) map.fitBounds(context.getBounds().pad(0.1));
+      if (!shown && context.getLayers().length) map.fitBounds(context.getBounds().pad(0.1), {maxZoom: 14});
     });
   }
 

@@ -48,8 +48,9 @@
   function show(lines) {
     const stick = following && atBottom();
     log.append(...lines.map(lineElement));
-    const excess = log.children.length - MAX_LINES;
+    const excess = log.children.length - MAX_LINES, height = log.scrollHeight;
     for (let index = 0; index < excess; index++) log.firstElementChild.remove();
+    if (!stick) log.scrollTop -= height - log.scrollHeight;  // what is in view stays in view
     lineCount.textContent = log.children.length;
     if (stick) log.scrollTop = log.scrollHeight;
     else {
