@@ -119,6 +119,8 @@ def test_chat_pages_for_a_logged_in_user(logged_in, rq_settings):
     assert logged_in.get("/chat/?room=lobby")["Location"] == "/chat/lobby/"
     page = logged_in.get("/chat/lobby/").content.decode()
     assert "/static/tracker/chat.js" in page and '"lobby"' in page
+    assert logged_in.get("/chat/?room=ops/night shift")["Location"] == "/chat/ops/night%20shift/"
+    assert '"ops/night shift"' in logged_in.get("/chat/ops/night%20shift/").content.decode()
     assert "/ws-token/" in page
 
 

@@ -154,3 +154,34 @@ def test_the_rq_dashboard_is_for_staff_only(tailf, cache_settings, client, djang
     assert "/django-rq/" in client.get("/tailf/").content.decode()
     dashboard = client.get("/django-rq/")
     assert dashboard.status_code == 200 and "tailf" in dashboard.content.decode()
+
+
+def test_the_new_area_form_starts_empty_and_offers_the_map(logged_in):
+    page = logged_in.get("/areas/new/").content.decode()
+    assert 'data-map-widget="polygon"' in page
+    assert ">null</textarea>" not in page and '\n</textarea>' in page
+
+
+def test_create_edit_and_delete_say_so_with_a_message(logged_in):
+    created = logged_in.post("/incidents/new/", {"name": "Leak", "severity": "ME", "lon": "2.3", "lat": "48.8"},
+                             follow=True)
+    assert "Incident “Leak” created." in created.content.decode()
+    incident = Incident.objects.get()
+    edited = logged_in.post(f"/incidents/{incident.pk}/edit/", {"name": "Leak 2", "severity": "ME", "lon": "2.3",
+                                                               "lat": "48.8"}, follow=True)
+    assert "Incident “Leak 2” saved." in edited.content.decode()
+    deleted = logged_in.post(f"/incidents/{incident.pk}/delete/", follow=True)
+    assert "Incident “Leak 2” deleted." in deleted.content.decode()
+
+
+def test_the_map_creates_through_the_form_and_gets_json_back(logged_in):
+    response = logged_in.post("/areas/new/", {"name": "Drawn", "severity": "LO", "polygon": json.dumps(square(2, 48))},
+                              HTTP_ACCEPT="application/json")
+    assert response.status_code == 201 and response.json()["feature"]["properties"]["name"] == "Drawn"
+    refused = logged_in.post("/areas/new/", {"name": "Open", "severity": "LO", "polygon": json.dumps(
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]})}, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 400 and "not closed" in refused.json()["errors"]["polygon"][0]["message"]
+    far = logged_in.post("/areas/new/", {"name": "Swapped", "severity": "LO", "polygon": json.dumps(
+        square(48, 2))}, HTTP_ACCEPT="application/json")
+    assert far.status_code == 400 and far.json()["far"] is True
+    assert "swapped" in far.json()["errors"]["__all__"][0]["message"]
