@@ -28,6 +28,7 @@ def click_map(page, selector, *fractions):
 
 
 def draw_polygon(page, selector):
+    page.wait_for_selector(f"{selector}[data-ready]" if selector != "#map" else selector)
     page.click(f"{selector} .leaflet-pm-icon-polygon")
     corners = [(0.35, 0.35), (0.65, 0.35), (0.65, 0.65), (0.35, 0.65)]
     click_map(page, selector, *corners, corners[0])  # clicking the first corner closes it
@@ -139,6 +140,7 @@ def test_the_incident_form_places_the_incident_by_clicking_its_map(system, users
     page.fill("#id_name", "Placed by click")
     page.fill("#id_lon", "2.35")
     page.fill("#id_lat", "48.85")
+    page.wait_for_selector(".map-widget[data-ready]")
     page.dispatch_event("#id_lat", "change")  # the map centres on the typed place
     page.wait_for_selector(".map-widget .leaflet-marker-icon")
     click_map(page, ".map-widget", (0.75, 0.5))  # east of it, in the same street

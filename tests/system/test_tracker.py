@@ -88,7 +88,7 @@ async def test_a_form_post_reaches_every_socket_with_a_token(system, cleo):
     second = await connect(f"{url}?token={cleo.token()}", additional_headers={"Origin": system.http_url})
     try:
         landed = await asyncio.to_thread(post_form, cleo, "/incidents/new/", {
-            "name": "From the form", "severity": "IN", "lon": "10", "lat": "10"})
+            "name": "From the form", "severity": "IN", "lon": "2.6", "lat": "48.6"})
         assert landed.endswith("/incidents/")
         for socket in (first, second):
             saved = await next_notification(socket)

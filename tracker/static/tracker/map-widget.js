@@ -3,7 +3,8 @@
 //                                the text box data-input holds them as GeoJSON
 //   [data-map-widget="point"]    click to place the marker, drag it to move it; the
 //                                boxes data-input (longitude) and data-lat-input hold it
-// Typing in the boxes moves the shapes on the map. Other areas show faintly for context.
+// Typing in the boxes moves the shapes on the map. Other areas show faintly for context;
+// data-ready is set on the map once they are in and the view has settled.
 (function () {
   const DEFAULT_CENTER = [48.8566, 2.3522];
 
@@ -16,9 +17,24 @@
     if (element.dataset.context) {
       fetch(element.dataset.context, {credentials: "same-origin"})
         .then((response) => (response.ok ? response.json() : null))
-        .then((collection) => { if (collection) context.addData(collection); map.fire("tracker:context", {context}); });
+        .then((collection) => {
+          if (collection) context.addData(collection);
+          map.fire("tracker:context", {context});
+          element.dataset.ready = "true";  // the view is settled: drawing may start
+        });
+    } else {
+      element.dataset.ready = "true";
     }
     return map;
+  }
+
+  // Without a shape of its own yet, the map shows where the other areas are.
+  function fitToContextUnless(map, shown) {
+    map.on("tracker:context", ({context}) => {
+      if (!shown && context.getLayers().length) {
+        map.fitBounds(context.getBounds().pad(0.1), {maxZoom: 14, animate: false});
+      }
+    });
   }
 
   function polygonWidget(element) {
@@ -57,10 +73,7 @@
     map.on("pm:create", (event) => { drawn.addLayer(event.layer); watch(event.layer); save(); });
     map.on("pm:remove", save);
     input.addEventListener("change", load);
-    const shown = load();
-    map.on("tracker:context", ({context}) => {
-      if (!shown && context.getLayers().length) map.fitBounds(context.getBounds().pad(0.1), {maxZoom: 14});
-    });
+    fitToContextUnless(map, load());
   }
 
   function pointWidget(element) {
@@ -89,10 +102,7 @@
     map.on("click", (event) => { place(event.latlng); write(event.latlng); });
     lonInput.addEventListener("change", read);
     latInput.addEventListener("change", read);
-    const shown = read();
-    map.on("tracker:context", ({context}) => {
-      if (!shown && context.getLayers().length) map.fitBounds(context.getBounds().pad(0.1), {maxZoom: 14});
-    });
+    fitToContextUnless(map, read());
   }
 
   function start() {
