@@ -72,7 +72,7 @@ class IncidentForm(FarShapeMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         lon, lat = cleaned.get("lon"), cleaned.get("lat")
-        if lon is not None and lat is not None and not self.instance.closed:
+        if lon is not None and lat is not None and not cleaned.get("closed"):
             self.check_far(geo.point(lon, lat), "This incident")
         return cleaned
 
