@@ -19,7 +19,7 @@
     addTo(map) {
       map.createPane("basemap").style.zIndex = 150;
       const offline = L.geoJSON(null, {
-        pane: "basemap", interactive: false, renderer: L.canvas({pane: "basemap"}),
+        pane: "basemap", interactive: false, pmIgnore: true, renderer: L.canvas({pane: "basemap"}),
         style: {color: "#8795a1", weight: 0.8, fillColor: "#f6f3ec", fillOpacity: 1},
       });
       loadCountries().then((data) => offline.addData(data));
