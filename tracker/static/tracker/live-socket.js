@@ -46,7 +46,7 @@
       reloading() { show("Reconnected — reloading what you missed…", "back"); },
       back() {
         show("Reconnected — you are up to date again.", "back");
-        hideTimer = setTimeout(() => { element.hidden = true; }, BANNER_SHOWN_AFTER_RECONNECT);
+        if (element) hideTimer = setTimeout(() => { element.hidden = true; }, BANNER_SHOWN_AFTER_RECONNECT);
       },
     };
   }
