@@ -77,11 +77,15 @@ class LiveSystem:
         """Run a manage.py command against this system's database; its output."""
         return self.python("manage.py", *args, timeout=timeout)
 
-    def create_user(self, username, password):
-        """Create a user in this system's database; their primary key."""
+    def create_user(self, username, password, staff=False, permissions=()):
+        """Create a user in this system's database, with ``permissions`` ("app.codename");
+        their primary key."""
         out = self.manage("shell", "-c", (
-            "from django.contrib.auth.models import User; "
-            f"print(User.objects.create_user({username!r}, password={password!r}).pk)"
+            "from django.contrib.auth.models import Permission, User; "
+            f"user = User.objects.create_user({username!r}, password={password!r}, is_staff={staff!r}); "
+            f"[user.user_permissions.add(Permission.objects.get(content_type__app_label=name.split('.')[0], "
+            f"codename=name.split('.')[1])) for name in {list(permissions)!r}]; "
+            "print(user.pk)"
         ))
         return int(out.split()[-1])
 

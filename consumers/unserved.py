@@ -1,4 +1,4 @@
-"""Sockets on the project's paths that no route serves (a room name with a slash, a
+"""Sockets on the project's paths that no route serves (a chat path without a room, a
 log tail path with more parts): closed with 4404 after a frame saying so, where 1.x's
 fallback would accept them and drop their frames."""
 

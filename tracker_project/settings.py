@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.context_processors.navigation",
             ],
         },
     },
@@ -120,7 +121,7 @@ RQ_QUEUES = {"tailf": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
 # Live log tail (/tailf/): the files viewers may follow, by id; clients only send an id.
 # TAILF_FILES (JSON, e.g. '{"1": "/var/log/app/error.log"}') overrides the demo file.
 # The "tracker.demo" logger (socket and tail-job events) writes the demo file.
-DEMO_LOG_PATH = VAR_DIR / "log" / "demo.log"
+DEMO_LOG_PATH = Path(os.environ.get("DEMO_LOG_PATH") or VAR_DIR / "log" / "demo.log")
 DEMO_LOG_PATH.parent.mkdir(parents=True, exist_ok=True)
 TAILF = {int(key): str(value) for key, value in json.loads(
     os.environ.get("TAILF_FILES") or json.dumps({1: str(DEMO_LOG_PATH)})
@@ -141,6 +142,11 @@ LOGOUT_REDIRECT_URL = "login"
 # True lets anonymous sockets follow /ws/notifications/ and read the GeoJSON endpoints
 # (the map page itself still needs a login).
 TRACKER_ANONYMOUS_VIEWERS = env_flag("TRACKER_ANONYMOUS_VIEWERS")
+
+# False closes /accounts/signup/: accounts are then made by staff (admin, createsuperuser).
+TRACKER_SIGNUP_OPEN = os.environ.get("TRACKER_SIGNUP_OPEN", "1").lower() in ("1", "true", "yes", "on")
+# Seconds a chat socket stays listed as present without a ping (the pages ping every 30 s).
+CHAT_PRESENCE_TIMEOUT = float(os.environ.get("CHAT_PRESENCE_TIMEOUT", "75"))
 
 # The Channels 1.x routing that runworker serves. 1.x named it in
 # CHANNEL_LAYERS["default"]["ROUTING"], which channels 4 refuses, so it lives here.

@@ -7,14 +7,13 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from .accounts import Browser
+from .browser import ARTIFACTS
 from .test_tracker import SQUARE, post_form
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PASSWORD = "dora-secret-1"
 
 

@@ -92,7 +92,8 @@ def project_env(port):
     bin_dir = str(Path(sys.executable).parent)
     env = {
         key: value for key, value in os.environ.items()
-        if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_PATH", "CHANNEL_LAYER_PREFIX")
+        if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_PATH", "CHANNEL_LAYER_PREFIX",
+                       "DEMO_LOG_PATH")
     }
     env.update(PATH=f"{bin_dir}:{env['PATH']}", WEB_PORT=str(port), PYTHONUNBUFFERED="1",
                DJANGO_DEBUG="1")  # development mode, as `make run` sets it
