@@ -117,7 +117,7 @@ def test_a_send_while_redis_restarts_arrives_once_it_is_back(restartable_layer):
     restarting.start()
     Channel("during").send({"kept": True})
     restarting.join()
-    assert receive(config, "during") == {"kept": True}
+    assert receive(RedisChannelLayer(**config), "during") == {"kept": True}
 
 
 def test_a_send_fails_loudly_once_redis_stays_away(restartable_layer, monkeypatch):

@@ -33,7 +33,9 @@ def reply_slowly(message):
 
 def reply_immediately(message):
     message.reply_channel.send({"text": "now"}, immediately=True)
-    time.sleep(0.3)
+    calls.append("sent")
+    gate.wait(WAIT_TIMEOUT)
+    calls.append("returned")
 
 
 def always_later(message):
@@ -239,12 +241,13 @@ async def test_held_sends_wait_until_the_consumer_returned(run_worker, client):
     assert arrived >= returned
 
 
-async def test_immediately_sends_before_the_consumer_returns(run_worker, client):
+async def test_immediately_sends_before_the_consumer_returns(run_worker, client, closed_gate):
     await run_worker()
-    start = time.monotonic()
     reply = await client("test.immediate")
-    await client.receive(reply)
-    assert time.monotonic() - start < 0.3
+    assert await client.receive(reply) == {"text": "now"}
+    assert calls == ["sent"]  # the consumer still waits at the gate
+    closed_gate.set()
+    await until(lambda: calls == ["sent", "returned"], "the consumer's return")
 
 
 async def test_consume_later_puts_the_message_back_at_most_ten_times(run_worker, client, caplog):
