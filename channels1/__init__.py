@@ -1,8 +1,9 @@
 """The Django Channels 1.x programming model on today's stack: Channel, Group and
 Message, routing, runworker workers, and a Daphne bridge, on a Redis layer."""
 
+from .asgi import channel_layers
 from .channel import DEFAULT_CHANNEL_LAYER, Channel, Group
 from .message import Message
 from .routing import include, route, route_class
 
-__all__ = ["DEFAULT_CHANNEL_LAYER", "Channel", "Group", "Message", "include", "route", "route_class"]
+__all__ = ["DEFAULT_CHANNEL_LAYER", "Channel", "Group", "Message", "channel_layers", "include", "route", "route_class"]

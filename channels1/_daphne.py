@@ -15,7 +15,12 @@ answered a full `websocket.connect` channel with HTTP 503 and a full
   for them);
 - lets `websocket.close` use the server close codes RFC 6455 and the IANA registry
   allow (1001-1003, 1007-1009, 1011-1014), as Daphne 1.x and Daphne 4's own
-  error path (`handle_exception`, code 1011) do through `sendCloseFrame`.
+  error path (`handle_exception`, code 1011) do through `sendCloseFrame`;
+- gives a socket still handshaking `HANDSHAKE_DROP_GRACE` more seconds before
+  autobahn drops its TCP connection (Daphne's `--websocket_connect_timeout`, 5 s by
+  default, counted from the connection), so that an unanswered connect gets the
+  documented HTTP 403 after 5 s from the bridge or Daphne, not a dropped connection
+  a moment earlier.
 
 Everything else goes to Daphne's own code unchanged. Importing daphne.server
 installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
@@ -24,6 +29,8 @@ installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does any
 import http
 
 DENIAL_EXTENSION = "websocket.http.response"
+
+HANDSHAKE_DROP_GRACE = 2
 
 # Valid on the wire but refused by autobahn's sendClose(); 1000 and 3000-4999 already pass.
 EXTRA_CLOSE_CODES = frozenset({1001, 1002, 1003, 1007, 1008, 1009, 1011, 1012, 1013, 1014})
@@ -47,7 +54,16 @@ def install():
     def patched_create_application(self, protocol, scope):
         if isinstance(protocol, WebSocketProtocol):
             scope.setdefault("extensions", {}).setdefault(DENIAL_EXTENSION, {})
+            postpone_drop(protocol)
         return create_application(self, protocol, scope)
+
+    def postpone_drop(protocol):
+        call = getattr(protocol, "openHandshakeTimeoutCall", None)
+        if call is not None:
+            call.cancel()
+            protocol.openHandshakeTimeoutCall = protocol.factory._batched_timer.call_later(
+                protocol.openHandshakeTimeout + HANDSHAKE_DROP_GRACE, protocol.onOpenHandshakeTimeout
+            )
 
     def patched_handle_reply(self, message):
         kind = message.get("type")

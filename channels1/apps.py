@@ -1,14 +1,37 @@
-"""Django app configuration for the channels1 engine: on ready, a user's sockets are
-set to close when their login ends (user_sockets.py)."""
+"""Django app configurations: ``channels1`` for this engine, and the ``channels``
+app as Channels 1.x projects list it in INSTALLED_APPS. Either one, once ready, sets
+a user's sockets to close when their login ends (user_sockets.py)."""
+
+from pathlib import Path
 
 from django.apps import AppConfig
+
+
+def _ready():
+    from . import user_sockets
+
+    user_sockets.connect_signals()
 
 
 class Channels1Config(AppConfig):
     name = "channels1"
     verbose_name = "Channels 1.x model"
+    default = True
 
     def ready(self):
-        from . import user_sockets
+        _ready()
 
-        user_sockets.connect_signals()
+
+class ChannelsConfig(AppConfig):
+    """``'channels'`` in INSTALLED_APPS (channels' own name, as 1.x projects have it):
+    the channels 4 package, with this engine's commands (runworker and the others),
+    static files (``channels/js/...``) and templates. Used in place of channels 4's
+    app, which had none of these; list either ``'channels'`` or ``'channels1'``."""
+
+    name = "channels"
+    label = "channels"
+    verbose_name = "Channels"
+    path = str(Path(__file__).resolve().parent)
+
+    def ready(self):
+        _ready()

@@ -106,6 +106,8 @@ class _Socket:
             self.reply_channel = await self.layer.new_channel("daphne.response")
             await self.layer.send("websocket.connect", {
                 "reply_channel": self.reply_channel,
+                "scheme": scope.get("scheme") or "ws",
+                "root_path": scope.get("root_path") or "",
                 "path": self.path,
                 "headers": [[bytes(name).lower(), bytes(value)] for name, value in scope.get("headers", ())],
                 "query_string": scope.get("query_string") or b"",

@@ -5,7 +5,6 @@ import asyncio
 import logging
 
 from channels.exceptions import ChannelFull
-from channels.layers import get_channel_layer
 
 from . import _sync
 from ._held_sends import hold
@@ -26,12 +25,17 @@ class _Destination:
     def __init__(self, name, alias=DEFAULT_CHANNEL_LAYER, channel_layer=None):
         self.name = name.decode("ascii") if isinstance(name, bytes) else name
         self.alias = alias
-        self._channel_layer = channel_layer
+        # The 1.x layer object (get_channel_layer(), message.channel_layer) works too.
+        self._channel_layer = getattr(channel_layer, "async_layer", channel_layer)
 
     @property
     def channel_layer(self):
+        """The async layer sends go to: the one given, else the alias's in
+        ``channel_layers`` (which tests may swap with ``channel_layers.set``)."""
         if self._channel_layer is None:
-            self._channel_layer = get_channel_layer(self.alias)
+            from .asgi import channel_layers  # channels1.asgi builds on this module
+
+            self._channel_layer = channel_layers[self.alias].channel_layer.async_layer
         return self._channel_layer
 
     def send(self, content, immediately=False):

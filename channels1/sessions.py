@@ -10,10 +10,11 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.base import CreateError
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.http.cookie import parse_cookie
 
 from . import _sync
+from ._headers import header_items
 from .exceptions import ChannelFull, ConsumeLater, SocketAuthError
 from .message import Message
 from .tokens import InvalidToken, redeem
@@ -35,11 +36,33 @@ def session_for_reply_channel(reply_channel):
     """The channel session of a reply channel: the same connection always gets the
     same session, from CHANNEL_SESSION_ENGINE (else SESSION_ENGINE)."""
     session_key = "chn" + hashlib.sha1(reply_channel.encode("utf8")).hexdigest()[:29]
-    session = _engine().SessionStore(session_key=session_key)
-    session.load()
-    # Database engines replace a key they do not know; this one is ours on purpose.
+    session = _channel_session_store(_engine())(session_key=session_key)
+    # Loaded now, as database engines forget a key they do not know when they load;
+    # this one is ours on purpose, so it is put back.
+    session._session.keys()
     session._session_key = session_key
     return session
+
+
+_stores = {}
+
+
+def _channel_session_store(engine):
+    """The engine's SessionStore, whose save() creates a session it does not have
+    yet under the channel session's key (database engines would only update)."""
+    store = engine.SessionStore
+    if store not in _stores:
+
+        def save(self, must_create=False):
+            try:
+                return store.save(self, must_create=must_create)
+            except UpdateError:
+                if must_create:
+                    raise
+                return store.save(self, must_create=True)
+
+        _stores[store] = type(f"Channel{store.__name__}", (store,), {"save": save, "__module__": __name__})
+    return _stores[store]
 
 
 def _message_from(args):
@@ -93,8 +116,8 @@ def _text(value):
 
 
 def _cookies(message):
-    for name, value in message.get("headers") or ():
-        if _text(name).lower() == "cookie":
+    for name, value in header_items(message):
+        if name == b"cookie":
             return parse_cookie(_text(value))
     return {}
 
@@ -175,8 +198,9 @@ def channel_and_http_session(func):
 
 
 def wait_channel_name(reply_channel):
-    """Where a socket's early messages wait: a normal channel named after it."""
-    return "__wait__." + reply_channel.replace("!", ".")
+    """Where a socket's early messages wait, named as 1.x did: a single-reader
+    channel after the reply channel, its ``!`` turned into ``?``."""
+    return "__wait__." + reply_channel.replace("!", "?")
 
 
 def enforce_ordering(func=None, slight=False):
@@ -206,7 +230,7 @@ def enforce_ordering(func=None, slight=False):
             wait_channel = wait_channel_name(message.reply_channel.name)
             content = dict(message.content, original_channel=message.channel.name)
             try:
-                _sync.call(lambda: message.channel_layer.send(wait_channel, content))
+                _sync.call(lambda: message.channel.channel_layer.send(wait_channel, content))
             except ChannelFull:
                 raise ChannelFull(
                     f"Cannot park an early message (order {order}) on {wait_channel}: it is full; "
@@ -222,7 +246,7 @@ def enforce_ordering(func=None, slight=False):
 
 def _replay_waiting(message):
     """Send every message waiting for this socket back to its original channel."""
-    layer = message.channel_layer
+    layer = message.channel.channel_layer
     wait_channel = wait_channel_name(message.reply_channel.name)
 
     async def replay():

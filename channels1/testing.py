@@ -27,14 +27,16 @@ class LiveSystem:
     prefix of ``redis_url``, with a database and the processes' logs in ``directory``.
 
     The processes run in development mode (``DJANGO_DEBUG=1``: the development key and
-    local host names); ``env`` adds to or overrides the environment they get; ``daphne_options``
-    are passed to Daphne (``("-v", "0")`` for a quiet log). ``start()`` migrates, then
+    local host names); ``env`` adds to or overrides the environment they get;
+    ``daphne_options`` are passed to Daphne (``("-v", "0")`` for a quiet log) and
+    ``worker_options`` to each runworker. ``root`` is the project directory the
+    processes run in. ``start()`` migrates, then
     starts Daphne and the workers and waits until all of them listen; ``stop()`` sends
     SIGTERM and kills whatever is still running after ``stop_timeout`` seconds.
     """
 
     def __init__(self, redis_url, directory, *, settings="tracker_project.settings", prefix="live",
-                 env=None, daphne_options=(), application="asgi:application",
+                 env=None, daphne_options=(), worker_options=(), application="asgi:application",
                  start_timeout=20, stop_timeout=10, root=PROJECT_ROOT):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -52,6 +54,7 @@ class LiveSystem:
             **(env or {}),
         }
         self.daphne_options = tuple(daphne_options)
+        self.worker_options = tuple(worker_options)
         self.application = application
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
@@ -73,6 +76,14 @@ class LiveSystem:
     def manage(self, *args, timeout=60):
         """Run a manage.py command against this system's database; its output."""
         return self.python("manage.py", *args, timeout=timeout)
+
+    def create_user(self, username, password):
+        """Create a user in this system's database; their primary key."""
+        out = self.manage("shell", "-c", (
+            "from django.contrib.auth.models import User; "
+            f"print(User.objects.create_user({username!r}, password={password!r}).pk)"
+        ))
+        return int(out.split()[-1])
 
     def prepare(self):
         """What ``start()`` does before starting any process: migrate the database."""
@@ -109,7 +120,7 @@ class LiveSystem:
     def start_worker(self, threads=1):
         """One runworker process, not waited for."""
         worker = self.start_process(f"worker{self._workers_started}",
-                                    ["manage.py", "runworker", "--threads", str(threads)])
+                                    ["manage.py", "runworker", "--threads", str(threads), *self.worker_options])
         self._workers_started += 1
         self.workers.append(worker)
         return worker

@@ -26,7 +26,10 @@ class Worker:
 
     def __init__(self, router, channel_layer, only_channels=None, exclude_channels=None, threads=1):
         self.router = router
-        self.channel_layer = channel_layer
+        # Messages carry the layer as given (1.x code gets the sync layer object of
+        # channels1.asgi); the worker itself works on the async layer under it.
+        self.message_layer = channel_layer
+        self.channel_layer = getattr(channel_layer, "async_layer", channel_layer)
         self.threads = threads
         self.channels = sorted(
             name
@@ -74,7 +77,7 @@ class Worker:
 
     async def handle(self, delivery):
         """Run one message through its consumer, send what it held, acknowledge it."""
-        message = Message(delivery.message, delivery.channel, self.channel_layer)
+        message = Message(delivery.message, delivery.channel, self.message_layer)
         try:
             match = self.router.match(message)
             if match is None:

@@ -54,9 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    # channels1 first: its runworker replaces the channels 4 command of that name.
+    # This engine's app: its runworker also runs channels 4's `runworker CHANNEL...`
+    # form. (1.x projects list "channels", which names the same app.)
     "channels1",
-    "channels",
     "tracker",
     "django_rq",
 ]

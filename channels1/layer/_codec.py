@@ -1,16 +1,38 @@
 """Wire format of the layer: msgpack bodies, and the envelopes that carry them on
 process lists (one envelope may address many channels of one process)."""
 
+import base64
+import hashlib
+
 import msgpack
 
 from channels.exceptions import MessageTooLarge
 
 
-def pack_message(channel, message, max_size):
-    """Serialise a message dict; bytes and str stay distinct."""
+def make_crypter(keys):
+    """The message encryption of asgi_redis and channels_redis, so the same
+    ``symmetric_encryption_keys`` work: Fernet keyed by the SHA-256 of each key; the
+    first key encrypts, every key decrypts. None without keys."""
+    if not keys:
+        return None
+    if isinstance(keys, (str, bytes)):
+        raise ValueError("symmetric_encryption_keys must be a list of keys, not a single key")
+    from cryptography.fernet import Fernet, MultiFernet
+
+    return MultiFernet([
+        Fernet(base64.urlsafe_b64encode(hashlib.sha256(key.encode("utf8") if isinstance(key, str) else key).digest()))
+        for key in keys
+    ])
+
+
+def pack_message(channel, message, max_size, crypter=None):
+    """Serialise a message dict (bytes and str stay distinct), encrypted if a
+    crypter is given."""
     if not isinstance(message, dict):
         raise TypeError(f"Message sent to {channel!r} must be a dict, not {type(message).__name__}")
     body = msgpack.packb(message, use_bin_type=True)
+    if crypter is not None:
+        body = crypter.encrypt(body)
     if len(body) > max_size:
         raise MessageTooLarge(
             f"Message to {channel!r} is {len(body)} bytes packed, "
@@ -19,7 +41,9 @@ def pack_message(channel, message, max_size):
     return body
 
 
-def unpack_message(body):
+def unpack_message(body, crypter=None):
+    if crypter is not None:
+        body = crypter.decrypt(body)
     return msgpack.unpackb(body, raw=False)
 
 

@@ -33,7 +33,7 @@ class ProcessChannels:
         while queue:
             sent_ms, body = queue.popleft()
             if not self._layer._expired(sent_ms):
-                return unpack_message(body)
+                return unpack_message(body, self._layer.crypter)
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[channel].append(waiter)
         try:
@@ -54,7 +54,7 @@ class ProcessChannels:
                     waiters.remove(waiter)
                 if not waiters:
                     del self._waiters[channel]
-        return unpack_message(body)
+        return unpack_message(body, self._layer.crypter)
 
     async def _listen(self, channel):
         """Make the reader cover the list of this channel's process."""

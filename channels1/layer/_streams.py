@@ -253,7 +253,7 @@ class Streams:
                 self.ack(delivery)
                 continue
             try:
-                delivery.message = unpack_message(body)
+                delivery.message = unpack_message(body, self._layer.crypter)
             except Exception as error:
                 logger.error("Dropped undecodable message %s on channel %s: %s", id.decode(), channel, error)
                 self.ack(delivery)

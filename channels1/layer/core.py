@@ -4,6 +4,7 @@ need on top of it (many channels per receive, acknowledgements, redelivery)."""
 import asyncio
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -14,7 +15,7 @@ from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
 
 from ._batcher import Batcher
-from ._codec import pack_envelope, pack_message
+from ._codec import make_crypter, pack_envelope, pack_message
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
 from ._streams import Streams
@@ -38,6 +39,10 @@ class RedisChannelLayer(BaseChannelLayer):
 
     extensions = ["groups", "flush"]
 
+    # Channels 4's names, plus 1.x's single-reader names ("name?local", from the
+    # 1.x new_channel() and enforce_ordering's wait channels).
+    channel_name_regex = re.compile(r"^[a-zA-Z\d\-_.]+(\![\d\w\-_.]*|\?[\d\w\-_.]+)?$")
+
     def __init__(
         self,
         hosts=None,
@@ -53,6 +58,8 @@ class RedisChannelLayer(BaseChannelLayer):
         receive_batch_size=100,
         block_timeout=1.0,
         retry_delay=1.0,
+        symmetric_encryption_keys=None,
+        connection_kwargs=None,
     ):
         super().__init__(expiry=expiry, capacity=capacity)
         self.hosts = _parse_hosts(hosts)
@@ -69,6 +76,8 @@ class RedisChannelLayer(BaseChannelLayer):
         self.receive_batch_size = receive_batch_size
         self.block_timeout = block_timeout
         self.retry_delay = retry_delay
+        self.crypter = make_crypter(symmetric_encryption_keys)
+        self.connection_kwargs = dict(connection_kwargs or {})
         self.client_prefix = uuid.uuid4().hex
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()
@@ -80,7 +89,7 @@ class RedisChannelLayer(BaseChannelLayer):
         """Send a message to a channel; raises ChannelFull at capacity."""
         self._check_channel_name(channel)
         runtime = await self._runtime()
-        body = pack_message(channel, message, self.max_message_size)
+        body = pack_message(channel, message, self.max_message_size, self.crypter)
         now = self._now_ms()
         if "!" in channel:
             key, kind, data = self._process_key(channel), "l", pack_envelope(now, channel, body)
@@ -124,7 +133,7 @@ class RedisChannelLayer(BaseChannelLayer):
         over capacity are skipped and counted in a WARNING; never raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
-        body = pack_message(group, message, self.max_message_size)
+        body = pack_message(group, message, self.max_message_size, self.crypter)
         key = self._group_key(group)
         now = self._now_ms()
         _, members = await asyncio.gather(
@@ -259,9 +268,10 @@ class _Runtime:
     def __init__(self, layer):
         self.layer = layer
         # One host today; sharding would pick a client per key here.
-        self.client = redis.asyncio.Redis.from_url(
-            layer.hosts[0], max_connections=64, socket_connect_timeout=5, health_check_interval=30
-        )
+        self.client = redis.asyncio.Redis.from_url(layer.hosts[0], **{
+            "max_connections": 64, "socket_connect_timeout": 5, "health_check_interval": 30,
+            **layer.connection_kwargs,
+        })
         self.batcher = Batcher(self.client)
         self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
         self.process_channels = ProcessChannels(layer, self.client)

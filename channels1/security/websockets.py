@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
+from .._headers import header_items
 from ..exceptions import DenyConnection
 
 DEBUG_ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
@@ -38,9 +39,10 @@ class BaseOriginValidator:
     def get_origin(message):
         """The Origin header of a connect message as str; None if it is missing or
         not ASCII."""
+        origin = _header(message, b"origin")
         try:
-            return _header(message, b"origin").decode("ascii")
-        except (AttributeError, UnicodeDecodeError):
+            return origin.decode("ascii") if origin is not None else None
+        except UnicodeDecodeError:
             return None
 
     def validate_origin(self, message, origin):
@@ -113,7 +115,7 @@ def _is_secure(message):
 def _header(message, name):
     """The last value of header ``name`` (lowercase bytes) in a connect message, or None."""
     found = None
-    for header, value in message.get("headers") or []:
+    for header, value in header_items(message):
         if header == name:
             found = value
     return found

@@ -38,6 +38,8 @@ bridges = {
     "down": WebSocketBridge(alias="down"),
     "mortal": WebSocketBridge(alias="mortal"),
     "quick": WebSocketBridge(handshake_timeout=1),
+    # The default, as with CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT unset.
+    "patient": WebSocketBridge(handshake_timeout=5),
 }
 default_bridge = WebSocketBridge()
 

@@ -234,7 +234,9 @@ async def test_connect_message_has_the_daphne_1_keys_and_accept_opens_the_socket
     )
     ws = await asyncio.wait_for(client, TIMEOUT)
     async with ws:
-        assert set(message) == {"reply_channel", "path", "headers", "query_string", "client", "server", "order"}
+        assert set(message) == {"reply_channel", "scheme", "root_path", "path", "headers", "query_string",
+                                "client", "server", "order"}
+        assert (message["scheme"], message["root_path"]) == ("ws", "")
         assert message["reply_channel"].startswith("daphne.response.")
         assert "!" in message["reply_channel"]
         assert message["path"] == path
@@ -298,6 +300,14 @@ async def test_unanswered_connect_is_rejected_after_the_handshake_timeout(daphne
                               r" .* no reply to websocket\.connect within 1 s")
     # A reply after the rejection changes nothing.
     await worker.reply(message, {"accept": True})
+
+
+async def test_unanswered_connect_gets_403_with_daphnes_default_timeouts(daphne, worker):
+    # Daphne runs with its command line defaults: --websocket_connect_timeout 5.
+    path = unique_path("patient")
+    message, client = await handshake(daphne, worker, path)
+    assert await rejected_status(client) == 403
+    await daphne.wait_for_log(rf"Rejected WebSocket {re.escape(message['reply_channel'])} .* within 5 s")
 
 
 async def test_malformed_reply_during_the_handshake_is_ignored(daphne, worker):

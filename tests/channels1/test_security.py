@@ -79,6 +79,21 @@ def test_damaged_origin_denied(hosts, consumer):
         allowed_hosts_only(consumer)(connect_message("http://[::1"))
 
 
+@pytest.mark.parametrize("entry", [[b"origin"], [b"origin", b"https://example.com", b"extra"], b"origin", None])
+def test_malformed_origin_header_entries_deny(hosts, consumer, entry):
+    message = connect_message()
+    message.content["headers"].append(entry)
+    with pytest.raises(DenyConnection):
+        allowed_hosts_only(consumer)(message)
+    assert consumer.calls == []
+
+
+def test_1x_dict_headers_are_read(hosts, consumer):
+    message = connect_message()
+    message.content["headers"] = {"origin": "https://example.com", "host": "example.com"}
+    assert allowed_hosts_only(consumer)(message) == "consumed"
+
+
 @pytest.mark.parametrize(
     "origin, allowed",
     [

@@ -5,6 +5,7 @@ import pytest
 
 from channels1 import Message
 from channels1.auth import SocketAuthError
+from channels1.layer import RedisChannelLayer
 from channels1.sessions import (
     channel_and_http_session,
     channel_session,
@@ -148,5 +149,26 @@ def test_channel_and_http_session_keeps_the_http_session_for_later_messages(sess
     assert consumer(message("websocket.receive", reply_channel=reply)) == key
 
 
-def test_wait_channels_are_valid_normal_channel_names():
-    assert wait_channel_name("daphne.response.ab!cd") == "__wait__.daphne.response.ab.cd"
+def test_wait_channels_are_named_as_in_1x_and_valid_on_the_layer():
+    name = wait_channel_name("daphne.response.ab!cd")
+    assert name == "__wait__.daphne.response.ab?cd"
+    assert RedisChannelLayer().require_valid_channel_name(name)
+
+
+@pytest.mark.parametrize("engine", ["db", "cache", "cached_db"])
+def test_a_channel_session_written_before_it_was_saved_keeps_its_key(settings, cache_settings, db, engine):
+    settings.CHANNEL_SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
+    session = session_for_reply_channel("daphne.response.new!socket")
+    key = session.session_key
+    session["room"] = "lobby"
+    session.save()
+    assert session.session_key == key
+    assert session_for_reply_channel("daphne.response.new!socket")["room"] == "lobby"
+
+
+def test_http_session_reads_1x_dict_headers(sessions, client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("dora"))
+    key = client.cookies[sessions.SESSION_COOKIE_NAME].value
+    consumer = http_session(lambda m: m.http_session and m.http_session.session_key)
+    headers = {"cookie": f"{sessions.SESSION_COOKIE_NAME}={key}", "host": "example.com"}
+    assert consumer(message("websocket.connect", headers=headers)) == key

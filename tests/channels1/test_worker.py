@@ -13,6 +13,7 @@ from channels1.exceptions import ConsumeLater, DenyConnection, WebsocketCloseExc
 from channels1.layer import RedisChannelLayer
 from channels1.routing import Router
 from channels1.signals import consumer_finished, consumer_started
+from channels1.sync_layer import ChannelLayer
 from channels1.worker import Worker
 
 calls = []
@@ -62,7 +63,12 @@ def slow(message):
     message.reply_channel.send({"text": "done"})
 
 
+def reply_through_the_message_layer(message):
+    message.channel_layer.send(message.reply_channel.name, {"text": type(message.channel_layer).__name__})
+
+
 ROUTES = [
+    route("test.layer", reply_through_the_message_layer),
     route("test.fail", reply_then_fail),
     route("test.slow_reply", reply_slowly),
     route("test.immediate", reply_immediately),
@@ -79,8 +85,10 @@ ROUTES = [
 async def run_worker(channel_layer_settings):
     started = []
 
-    async def run(threads=1, **options):
+    async def run(threads=1, sync_api=False, **options):
         layer = RedisChannelLayer(**channel_layer_settings, visibility_timeout=5)
+        if sync_api:
+            layer = ChannelLayer(layer, "default")
         router = Router(ROUTES)
         router.check_default()
         worker = Worker(router, layer, threads=threads, **options)
@@ -117,6 +125,11 @@ async def test_held_sends_go_out_even_when_the_consumer_raised(run_worker, clien
         assert await client.receive(reply) == {"text": "held"}
     assert "Error in consumer reply_then_fail for channel test.fail" in caplog.text
     assert "RuntimeError: consumer broke" in caplog.text
+
+
+async def test_message_channel_layer_is_the_sync_1x_layer_object(run_worker, client):
+    await run_worker(sync_api=True)
+    assert await client.receive(await client("test.layer")) == {"text": "ChannelLayer"}
 
 
 async def test_worker_goes_on_after_a_consumer_raised(run_worker, client):
@@ -224,7 +237,7 @@ def test_only_and_exclude_channels_narrow_what_a_worker_listens_on():
     router = Router(ROUTES)
     router.check_default()
     worker = Worker(router, None, only_channels=["test.*"], exclude_channels=["test.s*"])
-    assert worker.channels == ["test.async", "test.fail", "test.immediate", "test.later"]
+    assert worker.channels == ["test.async", "test.fail", "test.immediate", "test.later", "test.layer"]
     assert "websocket.receive" in Worker(router, None).channels
 
 

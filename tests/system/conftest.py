@@ -19,14 +19,6 @@ class System(LiveSystem):
             **(env or {}),
         })
 
-    def create_user(self, username, password):
-        """Create a user in this system's database; their primary key."""
-        out = self.manage("shell", "-c", (
-            "from django.contrib.auth.models import User; "
-            f"print(User.objects.create_user({username!r}, password={password!r}).pk)"
-        ))
-        return int(out.split()[-1])
-
 
 @pytest.fixture(scope="module")
 def system(redis_url, tmp_path_factory):

@@ -1,22 +1,27 @@
-"""`manage.py runworker`: runs Channels 1.x consumers from the CHANNEL_ROUTING setting
-in this process; start more processes to scale. The channels 4 form
-`runworker CHANNEL...` still runs the ASGI application's channel consumers."""
+"""`manage.py runworker`: runs Channels 1.x consumers from the channel routing in
+this process; start more processes to scale. The channels 4 form
+`runworker CHANNEL...` still runs the ASGI application's channel consumers (this
+command also stands in for channels 4's own, which has that form only)."""
 
 import asyncio
+import logging
 import signal
 
+from channels.exceptions import InvalidChannelLayerError
 from channels.layers import get_channel_layer
-from channels.management.commands import runworker as channels4_runworker
-from django.conf import settings
+from channels.routing import get_default_application
+from channels.worker import Worker as Channels4Worker
 from django.core.management import BaseCommand, CommandError
 
+from channels1.asgi import channel_layers
+from channels1.log import setup_logger
 from channels1.routing import Router
 from channels1.signals import worker_process_ready
 from channels1.worker import Worker
 
 
 class Command(BaseCommand):
-    help = "Runs Channels 1.x consumers for the channels in CHANNEL_ROUTING."
+    help = "Runs Channels 1.x consumers for the channels of the layer's routing."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -36,40 +41,49 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["channels"]:
-            return channels4_runworker.Command().handle(
-                channels=options["channels"], layer=options["layer"], verbosity=options["verbosity"]
-            )
+            return _run_channels4_worker(options["channels"], options["layer"])
         if options["threads"] < 1:
             raise CommandError("--threads must be at least 1")
-        channel_layer = get_channel_layer(options["layer"])
-        if channel_layer is None or not hasattr(channel_layer, "receive_batch"):
+        try:
+            wrapper = channel_layers[options["layer"]]
+        except InvalidChannelLayerError as error:
+            raise CommandError(str(error))
+        if not hasattr(wrapper.async_layer, "receive_batch"):
             raise CommandError(
-                f"runworker needs channels1.layer.RedisChannelLayer as CHANNEL_LAYERS[{options['layer']!r}]"
+                f"runworker needs channels1.layer.RedisChannelLayer (or asgi_redis.RedisChannelLayer) "
+                f"as CHANNEL_LAYERS[{options['layer']!r}]['BACKEND']"
             )
-        router = Router(_routing())
+        if wrapper.routing is None:
+            raise CommandError(
+                f"No channel routing for the layer {options['layer']!r}: set "
+                f"CHANNEL_LAYERS[{options['layer']!r}]['ROUTING'] (as 1.x did) or CHANNEL_ROUTING to "
+                f"your routing, e.g. 'myproject.routing.channel_routing'"
+            )
+        router = Router(wrapper.routing)
         router.check_default()
         worker = Worker(
             router,
-            channel_layer,
+            wrapper.channel_layer,
             only_channels=options["only_channels"],
             exclude_channels=options["exclude_channels"],
             threads=options["threads"],
         )
         if not worker.channels:
             raise CommandError("No channels left to listen on after --only-channels/--exclude-channels")
+        if not logging.getLogger("channels1").handlers:
+            # No LOGGING for the engine in the settings: log to the console, as 1.x did.
+            setup_logger("channels1", options["verbosity"])
         worker_process_ready.send(sender=self.__class__)
         asyncio.run(_serve(worker))
 
 
-def _routing():
-    routing = getattr(settings, "CHANNEL_ROUTING", None)
-    if routing is None:
-        raise CommandError(
-            "Set CHANNEL_ROUTING to your channel routing (a dotted path such as "
-            "'myproject.routing.channel_routing', or the list itself). It replaces 1.x's "
-            "CHANNEL_LAYERS[...]['ROUTING'], which channels 4 refuses."
-        )
-    return routing
+def _run_channels4_worker(channels, alias):
+    """What channels 4's runworker does: its Worker runs the ASGI application's
+    consumers for these channels."""
+    channel_layer = get_channel_layer(alias)
+    if channel_layer is None:
+        raise CommandError("You do not have any CHANNEL_LAYERS configured.")
+    Channels4Worker(application=get_default_application(), channels=channels, channel_layer=channel_layer).run()
 
 
 async def _serve(worker):

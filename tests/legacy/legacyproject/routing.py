@@ -1,0 +1,15 @@
+from channels.routing import include, route
+
+from chat.consumers import echo, msg_consumer, ws_connect, ws_disconnect, ws_message
+
+chat_routing = [
+    route("websocket.connect", ws_connect),
+    route("websocket.receive", ws_message),
+    route("websocket.disconnect", ws_disconnect),
+]
+
+channel_routing = [
+    include(chat_routing, path=r"^/chat/(?P<room>[a-zA-Z0-9_]+)/$"),
+    route("websocket.receive", echo, path=r"^/echo/$"),
+    route("chat-messages", msg_consumer),
+]

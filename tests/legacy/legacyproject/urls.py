@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path
+
+from chat import views
+
+urlpatterns = [
+    re_path(r"^$", views.index, name="index"),
+    re_path(r"^chat/(?P<room>[a-zA-Z0-9_]+)/$", views.room, name="room"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("admin/", admin.site.urls),
+]
