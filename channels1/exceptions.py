@@ -9,6 +9,9 @@ __all__ = [
     "ConsumeLater",
     "DenyConnection",
     "MessageTooLarge",
+    "RequestAborted",
+    "RequestTimeout",
+    "ResponseLater",
     "SendNotAvailableOnDemultiplexer",
     "SocketAuthError",
     "WebsocketCloseException",
@@ -18,6 +21,19 @@ __all__ = [
 class ConsumeLater(Exception):
     """Raised by a consumer to put its message back at the end of its channel; a
     message is put back at most 10 times."""
+
+
+class ResponseLater(Exception):
+    """Raised by a view run in a worker that will answer later: no response is sent
+    now, and another consumer sends it to the request's reply channel."""
+
+
+class RequestTimeout(Exception):
+    """The client stopped sending the request body (the worker answers 408)."""
+
+
+class RequestAborted(Exception):
+    """The client went away while sending the request body (nothing is answered)."""
 
 
 class ChannelSocketException(Exception):

@@ -14,6 +14,7 @@ from channels.worker import Worker as Channels4Worker
 from django.core.management import BaseCommand, CommandError
 
 from channels1.asgi import channel_layers
+from channels1.http_bridge import default_http_consumer
 from channels1.log import setup_logger
 from channels1.routing import Router
 from channels1.signals import worker_process_ready
@@ -60,7 +61,7 @@ class Command(BaseCommand):
                 f"your routing, e.g. 'myproject.routing.channel_routing'"
             )
         router = Router(wrapper.routing)
-        router.check_default()
+        router.check_default(http_consumer=default_http_consumer(options["layer"]))
         worker = Worker(
             router,
             wrapper.channel_layer,

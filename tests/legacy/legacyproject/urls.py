@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from chat import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     re_path(r"^chat/(?P<room>[a-zA-Z0-9_]+)/$", views.room, name="room"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("admin/", admin.site.urls),
+    path("web/", include("web.urls")),
 ]
