@@ -7,7 +7,7 @@ import logging
 
 from channels.exceptions import MessageTooLarge
 
-from ..layer.delayed import move_due, next_due_ms, schedule
+from ..layer.delayed import move_due, schedule
 
 logger = logging.getLogger("channels1.delay")
 
@@ -71,19 +71,19 @@ class DelayServer:
 
     async def _move_due(self):
         while not self.stopping:
+            # Cleared before looking, so a request scheduled meanwhile wakes the next wait.
+            self._wakeup.clear()
             try:
-                sent, full = await move_due(self.layer, MOVE_LIMIT)
-                if full:
-                    logger.warning("%d due message(s) found their channel full; trying again in a second", full)
-                if sent + full >= MOVE_LIMIT:
-                    continue
-                due = await next_due_ms(self.layer)
+                sent, full, wait = await move_due(self.layer, MOVE_LIMIT)
             except Exception as error:
                 logger.error("Moving due delayed messages failed: %s", error)
                 await asyncio.sleep(1)
                 continue
-            wait = self.sleep if due is None else min(self.sleep, max(0.0, (due - self.layer._now_ms()) / 1000))
-            self._wakeup.clear()
+            if full:
+                logger.warning("%d due message(s) found their channel full; trying again in a second", full)
+            if sent + full >= MOVE_LIMIT:
+                continue
+            wait = self.sleep if wait is None else min(self.sleep, wait)
             if wait > 0:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), wait)

@@ -72,18 +72,20 @@ return result
 """)
 
 # KEYS[1]: the sorted set of delayed messages, scored by when they are due.
-# ARGV: now_ms, expiry_ms, group, limit, retry_ms.
+# ARGV: expiry_ms, group, limit, retry_ms.
 # Each member is "kind\ncapacity\nkey\nchannel\nid\n" then the packed message
 # (an envelope is made here for a process's list, so it counts as sent now).
 # Moves up to limit due messages onto their channels in one atomic step, so that
 # several delay processes never deliver one twice; a message whose channel is full
-# is due again retry_ms later. Returns {sent, full}.
+# is due again retry_ms later. Due is read on the server's clock, as stream ids
+# are. Returns {sent, full, ms until the next is due (-1: none left)}.
 MOVE_DUE = Script(_DELIVER + """
-local now = tonumber(ARGV[1])
-local expiry = tonumber(ARGV[2])
-local group = ARGV[3]
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local expiry = tonumber(ARGV[1])
+local group = ARGV[2]
 local sent, full = 0, 0
-local due = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[4]))
+local due = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[3]))
 for _, member in ipairs(due) do
     local fields, position = {}, 1
     for i = 1, 5 do
@@ -100,11 +102,16 @@ for _, member in ipairs(due) do
         redis.call("ZREM", KEYS[1], member)
         sent = sent + 1
     else
-        redis.call("ZADD", KEYS[1], now + tonumber(ARGV[5]), member)
+        redis.call("ZADD", KEYS[1], now + tonumber(ARGV[4]), member)
         full = full + 1
     end
 end
-return {sent, full}
+local next = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
+local wait = -1
+if next[2] then
+    wait = math.max(0, tonumber(next[2]) - now)
+end
+return {sent, full, wait}
 """)
 
 # KEYS: streams of normal channels. ARGV: group, consumer, count, min_idle_ms,

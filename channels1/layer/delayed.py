@@ -1,6 +1,7 @@
 """Delayed messages on the layer: a sorted set ``<prefix>:delay`` of packed
 messages scored by when they are due, and one atomic script that moves the due
-ones onto their channels (`MOVE_DUE`), so any number of delay processes can share it."""
+ones onto their channels (`MOVE_DUE`, on the server's clock), so any number of
+delay processes can share it."""
 
 from ._codec import pack_message
 from ._scripts import MOVE_DUE
@@ -28,17 +29,11 @@ async def schedule(layer, channel, content, due_ms, message_id):
 
 
 async def move_due(layer, limit=100):
-    """Move up to ``limit`` due messages onto their channels; ``(sent, full)``,
-    the full ones being due again a second later."""
+    """Move up to ``limit`` due messages onto their channels: ``(sent, full,
+    wait)``, the full ones being due again a second later, ``wait`` the seconds
+    until the next is due (None if none is left)."""
     runtime = await layer._runtime()
-    sent, full = await MOVE_DUE(
-        runtime.client, [delay_key(layer)], [layer._now_ms(), layer.expiry * 1000, GROUP, limit, RETRY_FULL_MS]
+    sent, full, wait_ms = await MOVE_DUE(
+        runtime.client, [delay_key(layer)], [layer.expiry * 1000, GROUP, limit, RETRY_FULL_MS]
     )
-    return sent, full
-
-
-async def next_due_ms(layer):
-    """When the earliest delayed message is due (ms), or None if there is none."""
-    runtime = await layer._runtime()
-    first = await runtime.client.zrange(delay_key(layer), 0, 0, withscores=True)
-    return int(first[0][1]) if first else None
+    return sent, full, None if wait_ms < 0 else wait_ms / 1000
