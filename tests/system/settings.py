@@ -1,6 +1,7 @@
 """Settings for the processes that system tests start: the test suite's, with the
 layer configured from TEST_LAYER_CONFIG (JSON), the test routing added and the legacy
-``?session_key=`` accepted if TEST_SESSION_KEY_IN_QUERY=1."""
+``?session_key=`` accepted if TEST_SESSION_KEY_IN_QUERY=1, HTTP through the workers
+if TEST_HTTP_THROUGH_WORKERS=1."""
 
 import json
 import os
@@ -13,3 +14,4 @@ CHANNEL_ROUTING = "tests.system.routing.channel_routing"
 CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT = float(os.environ.get("TEST_HANDSHAKE_TIMEOUT", "5"))
 LOGGING["loggers"]["channels1"]["level"] = "DEBUG"
 CHANNELS1_SESSION_KEY_IN_QUERY = os.environ.get("TEST_SESSION_KEY_IN_QUERY") == "1"
+CHANNELS1_HTTP_THROUGH_WORKERS = os.environ.get("TEST_HTTP_THROUGH_WORKERS") == "1"

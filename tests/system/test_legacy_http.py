@@ -167,3 +167,10 @@ def test_keep_alive_requests_share_one_connection(legacy):
             assert json.loads(response.read())["GET"] == {"n": [str(n)]}
     finally:
         connection.close()
+
+
+def test_the_projects_own_asgi_sends_http_through_workers_when_the_setting_asks(make_system):
+    system = make_system(env={"TEST_HTTP_THROUGH_WORKERS": "1"}).start()
+    status, _, body = request(system, "/accounts/login/?next=/map/")
+    assert status == 200 and b"csrfmiddlewaretoken" in body
+    assert wait_for_workers_log(system, "Consumed http.request with <StaticFilesConsumer>")
