@@ -10,6 +10,8 @@ from channels1.handler import AsgiHandler, AsgiRequest
 from channels1.inmemory import ChannelLayer
 from channels1.message import Message
 
+pytestmark = pytest.mark.django_db  # the request signals close old database connections
+
 
 def http_request(layer=None, **content):
     return Message({
