@@ -11,6 +11,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .layer.cleanup import delete_channel
+
 logger = logging.getLogger("channels1.bridge")
 
 DEFAULT_HTTP_TIMEOUT = 120
@@ -138,6 +140,8 @@ class _Request:
         finally:
             events.cancel()
             await asyncio.wait([events])
+            if body_channel and hasattr(self.layer, "receive_batch"):
+                await _forget(self.layer, body_channel)
         if self.disconnected.is_set() and not self.finished:
             await self._announce_disconnect()
 
@@ -296,6 +300,13 @@ def _header_bytes(value):
     if isinstance(value, str):
         return value.encode("latin-1")
     raise ValueError(f"header names and values must be bytes or str, not {type(value).__name__}")
+
+
+async def _forget(layer, body_channel):
+    try:
+        await delete_channel(layer, body_channel)
+    except Exception as error:
+        logger.warning("Could not delete the body channel %s: %s", body_channel, _cause(error))
 
 
 def _cause(error):

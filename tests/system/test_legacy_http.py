@@ -14,6 +14,7 @@ import urllib.request
 import uuid
 
 import pytest
+import redis
 from channels.exceptions import ChannelFull
 
 from .legacy import legacy_layer, legacy_system
@@ -85,7 +86,7 @@ def test_a_posted_form_reaches_the_view(legacy):
     assert json.loads(body)["POST"] == {"name": ["Ada"], "tags": ["x", "y"]}
 
 
-def test_a_3_mib_upload_arrives_whole_through_the_body_channel(legacy):
+def test_a_3_mib_upload_arrives_whole_through_the_body_channel(legacy, redis_url):
     data = hashlib.sha256(b"seed").digest() * (3 * 1024 * 1024 // 32)
     boundary = uuid.uuid4().hex
     body = (
@@ -97,6 +98,11 @@ def test_a_3_mib_upload_arrives_whole_through_the_body_channel(legacy):
     })
     assert status == 200
     assert json.loads(reply) == {"name": "big.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert not list(client.scan_iter(match=f"{legacy.prefix}:c:http.request.body*")), "body channel left behind"
+    finally:
+        client.close()
 
 
 def test_a_5_mib_streamed_download_arrives_whole(legacy):
