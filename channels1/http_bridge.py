@@ -43,10 +43,15 @@ def through_workers(alias="default"):
     """True if HTTP requests for the layer ``alias`` are to run in the workers."""
     if getattr(settings, "CHANNELS1_HTTP_THROUGH_WORKERS", False):
         return True
+    return _routes(alias, "http.request")
+
+
+def _routes(alias, channel):
+    """True if the routing of the layer ``alias`` has a route for ``channel``."""
     from .asgi import channel_layers
 
     wrapper = channel_layers[alias]
-    return wrapper.routing is not None and "http.request" in wrapper.router.channels
+    return wrapper.routing is not None and channel in wrapper.router.channels
 
 
 def default_http_consumer(alias="default"):
@@ -75,7 +80,8 @@ class HttpBridge:
     and ``more_content`` False ends it. A full ``http.request`` channel answers 503
     at once; no reply within ``timeout`` seconds (``CHANNELS1_HTTP_TIMEOUT``, else
     120) answers 504, and a response that stalls that long is cut short. A client
-    that goes away before the end is announced on ``http.disconnect``.
+    that goes away before the end is announced on ``http.disconnect`` when the
+    routing routes that channel (no worker would read it otherwise).
     """
 
     def __init__(self, alias="default", timeout=None):
@@ -90,17 +96,20 @@ class HttpBridge:
             raise ImproperlyConfigured(f"HttpBridge needs the channel layer {alias!r}: add it to CHANNEL_LAYERS")
         self.alias = alias
         self.timeout = timeout
+        self.announce_disconnect = _routes(alias, "http.disconnect")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"HttpBridge serves http scopes only, not {scope['type']!r}")
-        await _Request(get_channel_layer(self.alias), scope, receive, send, self.timeout).run()
+        await _Request(
+            get_channel_layer(self.alias), scope, receive, send, self.timeout, self.announce_disconnect
+        ).run()
 
 
 class _Request:
     """One HTTP request: its body goes to the layer while the replies are awaited."""
 
-    def __init__(self, layer, scope, receive, send, timeout):
+    def __init__(self, layer, scope, receive, send, timeout, announce_disconnect):
         self.layer = layer
         self.scope = scope
         self.receive = receive
@@ -113,6 +122,7 @@ class _Request:
         self.disconnected = asyncio.Event()
         self.body = bytearray()  # received from the client, not yet sent on
         self.more_body = True
+        self.announce_disconnect = announce_disconnect
 
     async def run(self):
         body, more_body = await self._read_body(BODY_CHUNK_SIZE)
@@ -142,7 +152,7 @@ class _Request:
             await asyncio.wait([events])
             if body_channel and hasattr(self.layer, "receive_batch"):
                 await _forget(self.layer, body_channel)
-        if self.disconnected.is_set() and not self.finished:
+        if self.disconnected.is_set() and not self.finished and self.announce_disconnect:
             await self._announce_disconnect()
 
     async def _read_body(self, limit):
