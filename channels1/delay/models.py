@@ -4,8 +4,7 @@ it is no database row: delayed messages wait in Redis (`channels1.layer.delayed`
 import json
 
 from ..channel import Channel
-
-DELAY_CHANNEL = "asgi.delay"
+from .server import DELAY_CHANNEL
 
 
 class DelayedMessage:
