@@ -13,8 +13,10 @@ __all__ = [
     "DenyConnection",
     "InvalidFrame",
     "MessageTooLarge",
-    "ResponseLater",
     "REDIS_UNREACHABLE",
+    "RequestAborted",
+    "RequestTimeout",
+    "ResponseLater",
     "SendNotAvailableOnDemultiplexer",
     "SocketAuthError",
     "WebsocketCloseException",
@@ -32,8 +34,16 @@ class ConsumeLater(Exception):
 
 
 class ResponseLater(Exception):
-    """Raised by a view served through the channel layer to answer the request
-    later, from another consumer, on its reply channel."""
+    """Raised by a view run in a worker that will answer later: no response is sent
+    now, and another consumer sends it to the request's reply channel."""
+
+
+class RequestTimeout(Exception):
+    """The client stopped sending the request body (the worker answers 408)."""
+
+
+class RequestAborted(Exception):
+    """The client went away while sending the request body (nothing is answered)."""
 
 
 class ChannelSocketException(Exception):

@@ -1,11 +1,14 @@
 """The worker: takes messages from the layer as it has free slots, runs the routed
 consumer (sync ones in a thread pool, async ones on the loop), sends what the
-consumer held, then acknowledges the message."""
+consumer held, then acknowledges the message. `Worker` and `WorkerGroup` are the
+1.x ``channels.worker`` API over it."""
 
 import asyncio
 import fnmatch
 import inspect
 import logging
+import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
@@ -20,9 +23,10 @@ logger = logging.getLogger("channels1.worker")
 MAX_RETRIES = 10
 
 
-class Worker:
+class AsyncWorker:
     """Runs consumers for the messages on the router's channels (narrowed by
-    ``only_channels`` and ``exclude_channels`` globs), ``threads`` at a time."""
+    ``only_channels`` and ``exclude_channels`` globs), ``threads`` at a time:
+    ``await AsyncWorker(router, channel_layer).run()``, as runworker does."""
 
     def __init__(self, router, channel_layer, only_channels=None, exclude_channels=None, threads=1):
         self.router = router
@@ -31,18 +35,32 @@ class Worker:
         self.message_layer = channel_layer
         self.channel_layer = getattr(channel_layer, "async_layer", channel_layer)
         self.threads = threads
-        self.channels = sorted(
-            name
-            for name in router.channels
-            if (not only_channels or any(fnmatch.fnmatchcase(name, glob) for glob in only_channels))
-            and not any(fnmatch.fnmatchcase(name, glob) for glob in exclude_channels or ())
-        )
-        self._stopping = False
+        self.only_channels = only_channels
+        self.exclude_channels = exclude_channels
+        self.channels = self.apply_channel_filters(router.channels)
+        # Set to stop: nothing new is taken, run() returns once running consumers finished.
+        self.termed = False
+        self._readied = False
         self._executor = None
+
+    def apply_channel_filters(self, channels):
+        """The channels to listen on, sorted: those matching an ``only_channels``
+        glob (all without any), less those matching an ``exclude_channels`` glob."""
+        return sorted(
+            name
+            for name in channels
+            if (not self.only_channels or any(fnmatch.fnmatchcase(name, glob) for glob in self.only_channels))
+            and not any(fnmatch.fnmatchcase(name, glob) for glob in self.exclude_channels or ())
+        )
+
+    def ready(self):
+        """Announce the worker (``worker_ready``); run() does it if nobody did."""
+        self._readied = True
+        worker_ready.send(sender=self)
 
     def stop(self):
         """Take nothing new; ``run`` returns once the running consumers finished."""
-        self._stopping = True
+        self.termed = True
 
     async def run(self):
         if not self.channels:
@@ -51,11 +69,12 @@ class Worker:
         _sync.lend_loop(loop)
         self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
         running = set()
-        worker_ready.send(sender=self)
+        if not self._readied:
+            self.ready()
         logger.info("Listening on channels %s with %d thread(s)", ", ".join(self.channels), self.threads)
         failing = False
         try:
-            while not self._stopping:
+            while not self.termed:
                 free = self.threads - len(running)
                 if free <= 0:
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -174,6 +193,66 @@ class Worker:
                 await asyncio.sleep(FLUSH_RETRY_INTERVAL)
         logger.error("Could not put back a ConsumeLater message on %s: the channel stayed full", message.channel.name)
         return False
+
+
+class Worker(AsyncWorker):
+    """The 1.x worker: ``Worker(channel_layer, signal_handlers=True,
+    only_channels=None, exclude_channels=None)`` on the routing of
+    ``channel_layer`` (``channel_layers[alias]``, or a layer object with
+    ``router``); ``ready()``, then ``run()``, which blocks until ``termed`` is set
+    (by SIGTERM or SIGINT when ``signal_handlers`` and run in the main thread).
+
+    ``channels.worker.Worker`` is this class, so it also takes the other call forms
+    of that name: ``Worker(router, channel_layer, ...)`` gives an AsyncWorker, and
+    channels 4's ``Worker(application, channels, channel_layer)`` channels 4's own.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Worker:
+            if "application" in kwargs or "channels" in kwargs or (
+                len(args) > 1 and isinstance(args[1], (list, tuple))
+            ):
+                from _channels1_imports import original
+
+                return original("channels.worker", "Worker")(*args, **kwargs)
+            first = args[0] if args else kwargs.get("router", kwargs.get("channel_layer"))
+            if not hasattr(first, "send"):  # a router, not a layer
+                return AsyncWorker(*args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, channel_layer, signal_handlers=True, only_channels=None, exclude_channels=None, threads=1):
+        router = channel_layer.router
+        # Consumers get the 1.x layer object: a wrapper's, or the one given.
+        message_layer = getattr(channel_layer, "channel_layer", channel_layer)
+        super().__init__(router, message_layer, only_channels, exclude_channels, threads)
+        self.layer = channel_layer
+        self.signal_handlers = signal_handlers
+
+    def install_signal_handler(self, loop):
+        """SIGTERM and SIGINT stop the worker once its running consumers finished."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.sigterm_handler)
+
+    def sigterm_handler(self, *args):
+        self.stop()
+
+    def run(self):
+        """Consume messages until ``termed``; returns when the running consumers finished."""
+        asyncio.run(self._serve())
+
+    async def _serve(self):
+        if self.signal_handlers and threading.current_thread() is threading.main_thread():
+            self.install_signal_handler(asyncio.get_running_loop())
+        await AsyncWorker.run(self)
+
+
+class WorkerGroup(Worker):
+    """1.x's group of workers in one process: here one worker running ``n_threads``
+    consumers at once (``WorkerGroup(channel_layer, n_threads=4)``)."""
+
+    def __init__(self, *args, n_threads=1, **kwargs):
+        super().__init__(*args, threads=n_threads, **kwargs)
+        self.n_threads = n_threads
 
 
 def _name(consumer):

@@ -14,6 +14,7 @@ from channels.worker import Worker as Channels4Worker
 from django.core.management import BaseCommand, CommandError
 
 from channels1.asgi import channel_layers
+from channels1.http_bridge import default_http_consumer
 from channels1.log import setup_logger
 from channels1.redis_server import redact, wait_until_answers
 from channels1.routing import Router
@@ -79,7 +80,7 @@ def make_worker(alias, threads, only_channels=None, exclude_channels=None):
             f"your routing, e.g. 'myproject.routing.channel_routing'"
         )
     router = Router(wrapper.routing)
-    router.check_default()
+    router.check_default(http_consumer=default_http_consumer(alias))
     worker = Worker(router, wrapper.channel_layer, only_channels=only_channels,
                     exclude_channels=exclude_channels, threads=threads)
     if not worker.channels:
