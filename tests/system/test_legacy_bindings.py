@@ -11,13 +11,12 @@ from websockets.asyncio.client import connect
 
 from .accounts import Browser
 from .test_legacy_project import legacy, receive_json  # noqa: F401  (the running 1.x project)
-from .test_map_browser import chromium  # noqa: F401
 
 EVENT_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
-def editor(legacy):  # noqa: F811
+def editor(legacy):
     browser = Browser(legacy).login_as_new_user("editor", "editor-secret-1")
     legacy.manage("shell", "-c", (
         "from django.contrib.auth.models import Permission, User; "
@@ -27,7 +26,7 @@ def editor(legacy):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def viewer(legacy):  # noqa: F811
+def viewer(legacy):
     return Browser(legacy).login_as_new_user("viewer", "viewer-secret-1")
 
 
@@ -68,7 +67,7 @@ def wait_for_log_count(system, text, count):
         time.sleep(0.1)
 
 
-async def test_changes_through_a_socket_reach_every_socket_of_the_list(legacy, editor, viewer):  # noqa: F811
+async def test_changes_through_a_socket_reach_every_socket_of_the_list(legacy, editor, viewer):
     async with tasks_socket(legacy, editor) as alice, tasks_socket(legacy, viewer) as bob:
         await alice.send(frame({"action": "create", "data": {"title": "Buy milk"}}))
         created = await receive_json(alice)
@@ -86,14 +85,14 @@ async def test_changes_through_a_socket_reach_every_socket_of_the_list(legacy, e
     assert "Buy milk" not in task_titles(legacy)
 
 
-async def test_a_save_in_another_process_reaches_every_socket(legacy, editor, viewer):  # noqa: F811
+async def test_a_save_in_another_process_reaches_every_socket(legacy, editor, viewer):
     async with tasks_socket(legacy, editor) as alice, tasks_socket(legacy) as anonymous:
         pk = await asyncio.to_thread(save_task, legacy, "Task.objects.create(title='From the shell').pk")
         for socket in (alice, anonymous):
             assert await receive_json(socket) == task_change("create", pk, "From the shell")
 
 
-async def test_sockets_without_permission_change_nothing(legacy, viewer):  # noqa: F811
+async def test_sockets_without_permission_change_nothing(legacy, viewer):
     pk = await asyncio.to_thread(save_task, legacy, "Task.objects.create(title='Keep me').pk")
     before = await asyncio.to_thread(task_titles, legacy)
     denied_before = wait_for_log_count(legacy, "Denied ", 0)
@@ -114,7 +113,7 @@ async def test_sockets_without_permission_change_nothing(legacy, viewer):  # noq
     assert "Denied create of todo.task None to AnonymousUser on websocket.receive (path '/tasks/')" in logs
 
 
-async def test_bad_frames_are_logged_and_the_socket_goes_on(legacy, editor):  # noqa: F811
+async def test_bad_frames_are_logged_and_the_socket_goes_on(legacy, editor):
     dropped_before = wait_for_log_count(legacy, "Dropped a frame on websocket.receive (path '/tasks/'", 0)
     async with tasks_socket(legacy, editor) as alice:
         for bad in ("not json", json.dumps({"payload": {}}), json.dumps({"stream": "tasks"}),
@@ -130,7 +129,7 @@ async def test_bad_frames_are_logged_and_the_socket_goes_on(legacy, editor):  # 
     assert "Traceback" not in logs
 
 
-def test_the_task_page_follows_the_stream_with_websocketbridge(legacy, editor, chromium):  # noqa: F811
+def test_the_task_page_follows_the_stream_with_websocketbridge(legacy, editor, chromium):
     page = chromium.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -15,7 +15,6 @@ from channels1.redis_server import RedisServer
 
 from .accounts import Browser
 from .conftest import System
-from .test_map_browser import chromium  # noqa: F401 (the fixture)
 
 PERIOD = 0.02
 TIMEOUT = 30
@@ -177,7 +176,7 @@ def wait_until(page, condition):
         raise AssertionError(f"{condition} did not come true; status, statuses: {seen}") from error
 
 
-def test_an_open_chat_page_shows_the_outage_and_goes_live_again(own_system, chromium):  # noqa: F811
+def test_an_open_chat_page_shows_the_outage_and_goes_live_again(own_system, chromium):
     server, system = own_system(persist=False)
     system.create_user("erin", "erin-secret-1")
     page = chromium.new_page()
