@@ -62,9 +62,15 @@ def chat_index(request):
     room = request.GET.get("room", "").strip()
     if room:
         return redirect("chat-room", room=room)
-    talked = ChatMessage.objects.values("room").annotate(last=Max("created")).order_by("-last")[:50]
-    names = list(dict.fromkeys([*presence.active_rooms(), *(row["room"] for row in talked)]))
-    rooms = [(name, presence.present(name)) for name in names]
+    talked = [row["room"] for row in
+              ChatMessage.objects.values("room").annotate(last=Max("created")).order_by("-last")[:50]]
+    try:
+        names = list(dict.fromkeys([*presence.active_rooms(), *talked]))
+        rooms = [(name, presence.present(name)) for name in names]
+    except REDIS_UNREACHABLE:
+        # Presence lives in Redis; the rooms people talked in are still listed.
+        return render(request, "tracker/chat_index.html", {"rooms": [(name, None) for name in talked],
+                                                           "presence_unavailable": True})
     rooms.sort(key=lambda room: not room[1])  # rooms with people first, stable otherwise
     return render(request, "tracker/chat_index.html", {"rooms": rooms})
 

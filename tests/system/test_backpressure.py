@@ -9,6 +9,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from .accounts import Browser
+from .chat_frames import next_line
 
 BURST = 2000
 QUIET_EVERY = 0.05
@@ -29,7 +30,7 @@ async def test_a_burst_of_2000_chat_messages_closes_no_socket_and_loses_nothing(
         for client in (noisy, quiet):
             await client.send(json.dumps({"message": "hello"}))
         for client in (noisy, quiet):
-            assert len([json.loads(await asyncio.wait_for(client.recv(), 30)) for _ in range(2)]) == 2
+            assert len([await next_line(client, 30) for _ in range(2)]) == 2
 
         sent_at = {}
         returned = {}  # quiet line -> (seconds, burst lines the quiet client got meanwhile)
@@ -53,7 +54,7 @@ async def test_a_burst_of_2000_chat_messages_closes_no_socket_and_loses_nothing(
             nonlocal burst_seen
             burst_lines = []
             while len(burst_lines) < BURST or len(returned) < len(sent_at):
-                line = json.loads(await asyncio.wait_for(quiet.recv(), 60))["message"]
+                line = (await next_line(quiet, 60))["message"]
                 if line.startswith("burst"):
                     burst_seen += 1
                     burst_lines.append(line)
@@ -67,7 +68,7 @@ async def test_a_burst_of_2000_chat_messages_closes_no_socket_and_loses_nothing(
         async def read_noisy():
             lines = []
             while len(lines) < BURST:
-                line = json.loads(await asyncio.wait_for(noisy.recv(), 60))["message"]
+                line = (await next_line(noisy, 60))["message"]
                 if line.startswith("burst"):
                     lines.append(line)
             return lines

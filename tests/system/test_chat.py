@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from .accounts import Browser
+from .chat_frames import next_frame, next_line
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +39,6 @@ async def join(system, browser, room):
     joining or leaving may come before it)."""
     socket = await connect(room_url(system, room), additional_headers=browser.headers())
     return socket, await next_frame(socket, "history")
-
-
-async def next_frame(socket, key):
-    """The next frame with ``key``, skipping the others (presence comes and goes)."""
-    while True:
-        frame = await recv(socket)
-        if key in frame:
-            return frame
-
-
-async def next_line(socket):
-    return await next_frame(socket, "message")
 
 
 async def test_chat_broadcast_reaches_every_client_in_the_room(system, bob):

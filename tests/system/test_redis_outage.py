@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from channels1.redis_server import RedisServer
 
 from .accounts import Browser
+from .chat_frames import next_line
 from .conftest import System
 
 PERIOD = 0.02
@@ -58,7 +59,7 @@ class Talk:
                 continue
             # Joined once its own hello went around.
             await socket.send(json.dumps({"message": "hello"}))
-            while json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))["message"] != "hello":
+            while (await next_line(socket, TIMEOUT))["message"] != "hello":
                 pass
             return socket
 
@@ -90,7 +91,7 @@ class Talk:
         socket = await self.connected(self.listener)
         while not until():
             try:
-                line = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))["message"]
+                line = (await next_line(socket, TIMEOUT))["message"]
             except ConnectionClosed as closed:
                 self.close_codes.append(("listener", closed.rcvd and closed.rcvd.code))
                 socket = await self.connected(self.listener)
@@ -165,7 +166,8 @@ async def test_pages_work_and_sockets_wait_while_redis_is_down(own_system):
     server.start()
     async with connect(url, additional_headers=browser.headers(), open_timeout=TIMEOUT) as socket:
         await socket.send(json.dumps({"message": "back"}))
-        assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT)) == {"user": "patient", "message": "back"}
+        line = await next_line(socket, TIMEOUT)
+        assert (line["user"], line["message"]) == ("patient", "back")
 
 
 def wait_until(page, condition):
@@ -200,6 +202,7 @@ def test_an_open_chat_page_shows_the_outage_and_goes_live_again(own_system, chro
     wait_until(page, "document.getElementById('status').textContent === 'live'")
     page.fill("#message", "back again")
     page.press("#message", "Enter")
-    wait_until(page, "document.getElementById('log').textContent.includes('erin: back again')")
+    wait_until(page, "[...document.querySelectorAll('#log .line.mine .text')]"
+                     ".some(text => text.textContent === 'back again')")
     assert errors == []
     page.close()
