@@ -1,6 +1,5 @@
 """Chat rooms, ``/ws/chat/<room>/`` (any name, ``/`` too), as plain Channels 1.x
-consumer functions run in the order each socket sent its messages: a logged-in user's
-socket joins the room's group, gets the last messages and who is there; what it says is
+consumer functions: a logged-in user's socket joins the room's group, gets the last messages and who is there; what it says is
 stored and goes to the room with its author and time; it leaves on disconnect."""
 
 import hashlib
@@ -11,7 +10,6 @@ from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
 from channels1.exceptions import ChannelSocketException
 from channels1.security import same_origin_only
-from channels1.sessions import enforce_ordering
 
 from tracker import presence
 from tracker.models import ChatMessage
@@ -55,11 +53,10 @@ def history(room):
 
 
 def _announce_presence(room):
-    Group(room_group(room)).send(_frame(present=presence.present(room)), immediately=True)
+    Group(room_group(room)).send(_frame(present=presence.present(room)))
 
 
 @same_origin_only
-@enforce_ordering
 @channel_session_user_from_http
 @login_required
 def connect(message, room):
@@ -68,7 +65,9 @@ def connect(message, room):
     Group(room_group(room)).add(message.reply_channel)
     Group(user_group_name(message.user)).add(message.reply_channel)
     username = message.user.get_username()
-    message.reply_channel.send({"accept": True, **_frame(you=username, history=history(room))}, immediately=True)
+    # Held until the consumer returned, so after its channel session was saved: the
+    # socket's first frame may run on another worker as soon as it is accepted.
+    message.reply_channel.send({"accept": True, **_frame(you=username, history=history(room))})
     presence.join(room, message.reply_channel.name, username)
     _announce_presence(room)
 
@@ -90,7 +89,6 @@ def _said(message):
     return text
 
 
-@enforce_ordering
 @channel_session_user
 @login_required
 def receive(message, room):
@@ -104,12 +102,9 @@ def receive(message, room):
         message.reply_channel.send(_frame(pong=True))
         return
     line = ChatMessage.objects.create(room=room, user=message.user, username=message.user.get_username(), text=text)
-    # At once, not held: the next message of this socket may run on another worker
-    # as soon as this one returns, and its line must not overtake this one.
     Group(room_group(room)).send(_frame(**line.as_line()), immediately=True)
 
 
-@enforce_ordering
 @channel_session_user
 def disconnect(message, room):
     Group(room_group(room)).discard(message.reply_channel)
