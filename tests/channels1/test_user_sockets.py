@@ -20,26 +20,21 @@ def ann(django_user_model):
 
 @pytest.fixture
 def socket_of(channel_layer_settings, cache_settings):
-    """A reply channel in a user's group, and a way to read what reaches it."""
+    """A reply channel in a user's group, and a way to read what reaches it (with the
+    layer that made the channel, as only that one may receive on it)."""
+    layer = RedisChannelLayer(**channel_layer_settings)
 
     def join(user):
-        layer = RedisChannelLayer(**channel_layer_settings)
         member = asyncio.run(layer.new_channel("daphne.response"))
         Group(user_group_name(user)).add(member)
         return member
 
     def first_message(member):
-        async def take():
-            layer = RedisChannelLayer(**channel_layer_settings)
-            try:
-                return await asyncio.wait_for(layer.receive(member), 5)
-            finally:
-                await layer.close()
-
-        return asyncio.run(take())
+        return asyncio.run(asyncio.wait_for(layer.receive(member), 5))
 
     join.first_message = first_message
-    return join
+    yield join
+    asyncio.run(layer.close())
 
 
 def test_logging_out_closes_the_users_sockets(socket_of, client, ann):
