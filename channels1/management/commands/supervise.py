@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
-from honcho.environ import parse_procfile
 
 # Seconds a process must run to count as started; one that exits sooner is tried
 # again after 1, 2, 3… s, this many times, before supervisord gives up on it.
@@ -34,7 +33,7 @@ class Command(BaseCommand):
         base_dir = Path(settings.BASE_DIR)
         procfile = Path(procfile or base_dir / "Procfile")
         try:
-            processes = parse_procfile(procfile.read_text()).processes
+            processes = _parse_procfile(procfile.read_text()).processes
         except OSError as error:
             raise CommandError(f"Cannot read the Procfile: {error}") from error
         counts = parse_concurrency(concurrency, processes)
@@ -98,3 +97,11 @@ def supervisord_config(processes, counts, directory, state_directory):
 def _escape(value):
     # supervisord expands %(name)s in its values.
     return value.replace("%", "%%")
+
+
+def _parse_procfile(text):
+    try:
+        from honcho.environ import parse_procfile
+    except ImportError:
+        raise CommandError("manage.py supervise reads the Procfile with honcho: pip install honcho supervisor")
+    return parse_procfile(text)
