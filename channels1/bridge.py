@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import _daphne
 from ._daphne import DENIAL_EXTENSION, EXTRA_CLOSE_CODES
+from ._heartbeat import Heartbeat
 from ._redis_watch import RedisWatch
 from .exceptions import REDIS_UNREACHABLE
 
@@ -85,12 +86,17 @@ class WebSocketBridge:
         self.alias = alias
         self._sockets = weakref.WeakSet()
         self._watch = None
+        self._heartbeat = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             raise ValueError(f"WebSocketBridge serves websocket scopes only, not {scope['type']!r}")
         layer = get_channel_layer(self.alias)
         self._watch_redis(layer)
+        if self._heartbeat is None:
+            # Listed by channels_status from its first socket on.
+            self._heartbeat = Heartbeat(layer, "daphne", lambda: {"sockets": self.open_sockets()})
+            self._heartbeat.start()
         socket = _Socket(layer, scope, receive, send, self)
         self._sockets.add(socket)
         await socket.run()
@@ -104,6 +110,9 @@ class WebSocketBridge:
                                                            keep_epoch=epoch),
             )
             self._watch.start()
+
+    def open_sockets(self):
+        return sum(socket.state is OPEN for socket in self._sockets)
 
     async def _epoch(self):
         """The marker of the data Redis has now (None without a watch): a socket

@@ -6,10 +6,12 @@ import asyncio
 import fnmatch
 import inspect
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
 from .channel import FLUSH_RETRY_INTERVAL, send_held
 from .message import Message
@@ -51,6 +53,10 @@ class Worker:
         _sync.lend_loop(loop)
         self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
         running = set()
+        heartbeat = Heartbeat(self.channel_layer, "worker", lambda: {
+            "channels": self.channels, "threads": self.threads, "busy": len(running),
+        })
+        heartbeat.start()
         worker_ready.send(sender=self)
         logger.info("Listening on channels %s with %d thread(s)", ", ".join(self.channels), self.threads)
         failing = False
@@ -79,6 +85,7 @@ class Worker:
             if running:
                 await asyncio.wait(running)
         finally:
+            await heartbeat.stop()
             try:
                 await self.channel_layer.close()
             except Exception as error:
@@ -96,6 +103,7 @@ class Worker:
                 self.channel_layer.ack(delivery)
                 return
             consumer, kwargs = match
+            started = time.monotonic()
             if inspect.iscoroutinefunction(consumer):
                 held, outcome = await self._run_async(consumer, message, kwargs)
             else:
@@ -103,6 +111,9 @@ class Worker:
                     self._executor, self._run_sync, consumer, message, kwargs
                 )
             logger.debug("Consumed %s with %s", delivery.channel, _name(consumer))
+            stats = getattr(self.channel_layer, "stats", None)  # the in-memory layer counts nothing
+            if stats is not None:
+                stats.observe_latency(delivery.channel, time.monotonic() - started)
             if outcome is ConsumeLater and not await self._consume_later(message):
                 self.channel_layer.abandon(delivery)
                 return

@@ -72,6 +72,7 @@ class ProcessChannels:
             queued = queue.popleft()
             if not self._layer._expired(queued[0]):
                 return queued
+            self._layer.stats.count("expired", channel)
         return None
 
     def _take_queued_elsewhere(self, channel):
@@ -151,9 +152,12 @@ class ProcessChannels:
     def _dispatch(self, sent_ms, channels, body):
         layer = self._layer
         if layer._expired(sent_ms):
-            logger.debug("Dropped an expired message for %s", channels)
+            for channel in channels:
+                layer.stats.count("expired", channel)
+            logger.info("Dropped an expired message for %s", channels)
             return
         for channel in channels:
+            layer.stats.count("received", channel)
             self._hand_over(channel, (sent_ms, body))
 
     def _hand_over(self, channel, message):
@@ -191,6 +195,7 @@ class ProcessChannels:
         queue.append(message)
         if len(queue) > self._layer.get_capacity(channel):
             queue.popleft()
+            self._layer.stats.count("dropped", channel)
             logger.warning("Channel %s is over capacity: dropped its oldest message", channel)
 
     def _sweep(self):
@@ -203,5 +208,6 @@ class ProcessChannels:
             for channel, queue in list(self._queues.items()):
                 while queue and self._layer._expired(queue[0][0]):
                     queue.popleft()
+                    self._layer.stats.count("expired", channel)
                 if not queue:
                     del self._queues[channel]

@@ -237,6 +237,7 @@ class Streams:
             [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
         )
         for index, id, deliveries in zip(*[iter(dropped)] * 3):
+            layer.stats.count("dropped", channels[index - 1])
             logger.error(
                 "Dropped message %s on channel %s: delivered %d times and never acknowledged",
                 id.decode(), channels[index - 1], deliveries,
@@ -273,7 +274,8 @@ class Streams:
         for channel, key, id, body, count in rows:
             delivery = Delivery(channel, None, key, id, count)
             if self._layer._expired(delivery.sent_ms):
-                logger.debug("Dropped expired message %s on channel %s", id.decode(), channel)
+                self._layer.stats.count("expired", channel)
+                logger.info("Dropped expired message %s on channel %s", id.decode(), channel)
                 self.ack(delivery)
                 continue
             try:
@@ -283,6 +285,9 @@ class Streams:
                 self.ack(delivery)
                 continue
             deliveries.append(delivery)
+            self._layer.stats.count("received", channel)
+            if count > 1:
+                self._layer.stats.count("redelivered", channel)
             if self._layer.at_least_once:
                 self._held.setdefault(key, {})[id] = delivery
         if deliveries and self._layer.at_least_once and self._keeper is None:

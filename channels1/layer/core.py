@@ -18,8 +18,10 @@ from channels.layers import BaseChannelLayer
 
 from ._batcher import Batcher
 from ._codec import make_crypter, pack_envelope, pack_message
+from . import _presence
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
+from ._stats import Stats
 from ._streams import Streams
 
 logger = logging.getLogger("channels1.layer")
@@ -98,6 +100,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
+        self.stats = Stats()
 
     # The channels 4 interface
 
@@ -118,7 +121,9 @@ class RedisChannelLayer(BaseChannelLayer):
             key, kind, data = self._stream_key(channel), "s", body
         sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
         if not sent:
+            self.stats.count("full", channel)
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
+        self.stats.count("sent", channel)
         return sent if kind == "s" else None
 
     async def untaken(self, channel, positions):
@@ -186,6 +191,8 @@ class RedisChannelLayer(BaseChannelLayer):
             runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
             for channel, _, key, kind, data in sends
         ))
+        for (channel, count, _, _, _), sent in zip(sends, results):
+            self.stats.count("sent" if sent else "full", channel, count)
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
         if skipped:
             logger.warning("group_send to %s skipped %d member(s) over capacity", group, skipped)
@@ -247,6 +254,19 @@ class RedisChannelLayer(BaseChannelLayer):
         no longer kept alive, and goes to a receiver again after the visibility
         timeout (counted as a delivery)."""
         self._runtimes[asyncio.get_running_loop()].streams.abandon(delivery)
+
+    # For the status of the whole system
+
+    async def heartbeat(self, kind, info, ttl):
+        """Record this process (a ``kind`` of "worker" or "daphne", described by
+        ``info``) as alive for ``ttl`` seconds, and store the counts of ``stats``."""
+        runtime = await self._runtime()
+        await _presence.beat(self, runtime.client, kind, info, ttl)
+
+    async def leave(self, kind):
+        """Remove the record of this process: it stops on purpose."""
+        runtime = await self._runtime()
+        await _presence.leave(self, runtime.client, kind)
 
     # Internals
 

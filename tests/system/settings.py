@@ -17,3 +17,4 @@ CHANNELS1_SESSION_KEY_IN_QUERY = os.environ.get("TEST_SESSION_KEY_IN_QUERY") == 
 ROOT_URLCONF = "tests.system.urls"
 TEMPLATES[0]["DIRS"] = [Path(__file__).resolve().parent / "templates"]
 CHANNELS_WS_PROTOCOLS = ["channels1.test"]
+CHANNELS1_HEARTBEAT_INTERVAL = float(os.environ.get("TEST_HEARTBEAT_INTERVAL", "1"))
