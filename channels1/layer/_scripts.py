@@ -92,9 +92,14 @@ for index, key in ipairs(KEYS) do
         else
             -- An entry trimmed away as expired is not returned, and XCLAIM forgets it.
             for _, entry in ipairs(redis.call("XCLAIM", key, group, consumer, min_idle, id)) do
+                -- The body is field m; false (nil) for a malformed entry, set aside by the reader.
+                local body = false
+                for f = 1, #entry[2], 2 do
+                    if entry[2][f] == "m" then body = entry[2][f + 1] end
+                end
                 taken[#taken + 1] = index
                 taken[#taken + 1] = entry[1]
-                taken[#taken + 1] = entry[2][2]
+                taken[#taken + 1] = body
                 taken[#taken + 1] = times + 1
                 got = got + 1
             end

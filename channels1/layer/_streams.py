@@ -12,6 +12,7 @@ from redis.exceptions import ResponseError
 
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
+from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
 from ._tasks import end_if_cancelled
 
@@ -82,6 +83,10 @@ class Streams:
                     busy_keys = [self._layer._stream_key(c) for c in busy]
                     taken += await self._read(busy, busy_keys, max_messages - len(taken), False)
         except ResponseError as error:
+            if is_wrong_type(error):
+                self._hand_back(taken)
+                await self._move_aside_non_streams(keys)
+                return []
             if "NOGROUP" not in str(error):
                 self._hand_back(taken)
                 raise
@@ -212,6 +217,10 @@ class Streams:
                 pipe.execute_command("XGROUP", "CREATE", key, GROUP, "0")
         absent = set()
         for key, reply in zip(missing, await pipe.execute(raise_on_error=False)):
+            if isinstance(reply, Exception) and is_wrong_type(reply):
+                await move_aside(self._layer, self._client, key, "not a stream")
+                absent.add(key)  # made anew by the next take
+                continue
             if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
                 if not create and "MKSTREAM" in str(reply):
                     absent.add(key)
@@ -219,6 +228,16 @@ class Streams:
                 raise reply
             self._groups.add(key)
         return [key for key in keys if key not in absent]
+
+    async def _move_aside_non_streams(self, keys):
+        """One of the keys read is not a stream, which fails the read of them all."""
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.type(key)
+        for key, kind in zip(keys, await pipe.execute()):
+            if kind not in (b"stream", b"none"):
+                self._groups.discard(key)
+                await move_aside(self._layer, self._client, key, f"not a stream but a {kind.decode()}")
 
     def _reclaim_due(self):
         if not self._layer.at_least_once:
@@ -264,7 +283,7 @@ class Streams:
             return []
         channel_of = dict(zip(keys, channels))
         return self._deliveries(
-            (channel_of[key.decode()], key.decode(), id, fields[b"m"], 1)
+            (channel_of[key.decode()], key.decode(), id, fields.get(b"m"), 1)
             for key, entries in reply
             for id, fields in entries
         )
@@ -278,10 +297,19 @@ class Streams:
                 logger.info("Dropped expired message %s on channel %s", id.decode(), channel)
                 self.ack(delivery)
                 continue
-            try:
-                delivery.message = unpack_message(body, self._layer.crypter)
-            except Exception as error:
-                logger.error("Dropped undecodable message %s on channel %s: %s", id.decode(), channel, error)
+            problem = None
+            if body is None:
+                problem = "the entry has no message (field m)"
+            else:
+                try:
+                    delivery.message = unpack_message(body, self._layer.crypter)
+                except Exception as error:
+                    problem = f"undecodable message: {error!r}"
+                else:
+                    if not isinstance(delivery.message, dict):
+                        problem = f"the message is a {type(delivery.message).__name__}, not a dict"
+            if problem is not None:
+                set_aside(self._layer, self._batcher, key, problem, id, body, counted_as=channel)
                 self.ack(delivery)
                 continue
             deliveries.append(delivery)

@@ -15,9 +15,11 @@ import weakref
 import redis.asyncio
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
+from redis.exceptions import ResponseError
 
-from ._batcher import Batcher
+from ._batcher import Batcher, _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
+from ._dead_letters import is_wrong_type, move_aside, set_aside
 from . import _presence
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
@@ -153,10 +155,17 @@ class RedisChannelLayer(BaseChannelLayer):
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
         key = self._group_key(group)
-        await asyncio.gather(
-            runtime.batcher.command("ZADD", key, self._now_ms(), channel),
-            runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
-        )
+        for attempt in range(2):
+            try:
+                await asyncio.gather(
+                    runtime.batcher.command("ZADD", key, self._now_ms(), channel),
+                    runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
+                )
+                return
+            except ResponseError as error:
+                if attempt or not is_wrong_type(error):
+                    raise
+                await move_aside(self, runtime.client, key, "not a sorted set of members")
 
     async def group_discard(self, group, channel):
         self.require_valid_group_name(group)
@@ -172,14 +181,22 @@ class RedisChannelLayer(BaseChannelLayer):
         body = pack_message(group, message, self.max_message_size, self.crypter)
         key = self._group_key(group)
         now = self._now_ms()
-        _, members = await asyncio.gather(
-            runtime.batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
-            runtime.batcher.command("ZRANGE", key, 0, -1),
-        )
+        try:
+            _, members = await asyncio.gather(
+                runtime.batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
+                runtime.batcher.command("ZRANGE", key, 0, -1),
+            )
+        except ResponseError as error:
+            if not is_wrong_type(error):
+                raise
+            await move_aside(self, runtime.client, key, "not a sorted set of members")
+            members = []
         by_process = {}
         sends = []
         for member in members:
-            channel = member.decode()
+            channel = self._member_channel(runtime, key, member)
+            if channel is None:
+                continue
             if "!" in channel:
                 by_process.setdefault(self._process_key(channel), []).append(channel)
             else:
@@ -336,6 +353,18 @@ class RedisChannelLayer(BaseChannelLayer):
                 "Receive on a process-specific channel with the layer instance that made it."
             )
 
+    def _member_channel(self, runtime, key, member):
+        """The channel name of a group member; a member that is not one is removed
+        and set aside."""
+        try:
+            channel = member.decode()
+            self._check_channel_name(channel)
+            return channel
+        except Exception as error:
+            runtime.batcher.command("ZREM", key, member).add_done_callback(_log_failure)
+            set_aside(self, runtime.batcher, key, f"a member that is not a channel name: {error}", data=member)
+            return None
+
     def _check_channel_name(self, channel):
         # Sends and receives are the hot path: each name is checked once.
         if channel not in self._checked_names:
@@ -380,7 +409,7 @@ class _Runtime:
         })
         self.batcher = Batcher(self.client)
         self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
-        self.process_channels = ProcessChannels(layer, self.client, loop)
+        self.process_channels = ProcessChannels(layer, self.client, self.batcher, loop)
         self.started = False
         self._starting = None
         self._closing = False
