@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from . import _daphne
 from ._daphne import DENIAL_EXTENSION, EXTRA_CLOSE_CODES
 from ._heartbeat import Heartbeat
+from ._socket_upkeep import SocketUpkeep
 from ._redis_watch import RedisWatch
 from .exceptions import REDIS_UNREACHABLE
 
@@ -95,8 +96,9 @@ class WebSocketBridge:
         self._watch_redis(layer)
         if self._heartbeat is None:
             # Listed by channels_status from its first socket on.
-            self._heartbeat = Heartbeat(layer, "daphne", lambda: {"sockets": self.open_sockets()})
+            self._heartbeat = Heartbeat(layer, "daphne", lambda: {"sockets": len(self.open_sockets())})
             self._heartbeat.start()
+            SocketUpkeep(layer, self.alias, self.open_sockets).start()
         socket = _Socket(layer, scope, receive, send, self)
         self._sockets.add(socket)
         await socket.run()
@@ -112,7 +114,7 @@ class WebSocketBridge:
             self._watch.start()
 
     def open_sockets(self):
-        return sum(socket.state is OPEN for socket in self._sockets)
+        return [socket for socket in self._sockets if socket.state is OPEN]
 
     async def _epoch(self):
         """The marker of the data Redis has now (None without a watch): a socket

@@ -15,11 +15,13 @@ from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
 from .channel import FLUSH_RETRY_INTERVAL, send_held
 from .message import Message
+from .sessions import delete_channel_session
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger("channels1.worker")
 
 MAX_RETRIES = 10
+KEEPALIVE = "websocket.keepalive"
 
 
 class Worker:
@@ -99,6 +101,9 @@ class Worker:
         try:
             match = self.router.match(message)
             if match is None:
+                if delivery.channel == KEEPALIVE:  # an optional no-op in 1.x routings
+                    self.channel_layer.ack(delivery)
+                    return
                 logger.error("No route found for message on channel %s (path %r)", delivery.channel, message.get("path"))
                 self.channel_layer.ack(delivery)
                 return
@@ -120,7 +125,15 @@ class Worker:
             await send_held(held)
         except Exception:
             logger.exception("Error handling message on channel %s", delivery.channel)
+        if delivery.channel == "websocket.disconnect" and message.reply_channel is not None:
+            await self._forget_session(message.reply_channel.name)
         self.channel_layer.ack(delivery)
+
+    async def _forget_session(self, reply_channel):
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, delete_channel_session, reply_channel)
+        except Exception as error:
+            logger.error("Deleting the channel session of %s failed: %s", reply_channel, error)
 
     def _run_sync(self, consumer, message, kwargs):
         with holding_sends() as held:

@@ -20,7 +20,8 @@ from redis.exceptions import ResponseError
 from ._batcher import Batcher, _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
-from . import _presence
+from . import _memberships, _presence
+from ._memberships import joined_key
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
 from ._stats import Stats
@@ -157,9 +158,12 @@ class RedisChannelLayer(BaseChannelLayer):
         key = self._group_key(group)
         for attempt in range(2):
             try:
+                joined = joined_key(self.prefix, channel)
                 await asyncio.gather(
                     runtime.batcher.command("ZADD", key, self._now_ms(), channel),
                     runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
+                    runtime.batcher.command("SADD", joined, key),
+                    runtime.batcher.command("PEXPIRE", joined, self.group_expiry * 1000),
                 )
                 return
             except ResponseError as error:
@@ -171,7 +175,10 @@ class RedisChannelLayer(BaseChannelLayer):
         self.require_valid_group_name(group)
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
-        await runtime.batcher.command("ZREM", self._group_key(group), channel)
+        await asyncio.gather(
+            runtime.batcher.command("ZREM", self._group_key(group), channel),
+            runtime.batcher.command("SREM", joined_key(self.prefix, channel), self._group_key(group)),
+        )
 
     async def group_send(self, group, message):
         """Send to every member of a group: one write per receiving process. Members
@@ -279,6 +286,12 @@ class RedisChannelLayer(BaseChannelLayer):
         ``info``) as alive for ``ttl`` seconds, and store the counts of ``stats``."""
         runtime = await self._runtime()
         await _presence.beat(self, runtime.client, kind, info, ttl)
+
+    async def refresh_memberships(self, channels):
+        """Renew the group memberships of ``channels`` (sockets still open) before
+        the group expiry drops them; the number of memberships renewed."""
+        runtime = await self._runtime()
+        return await _memberships.refresh(self, runtime.client, list(channels), self._now_ms())
 
     async def leave(self, kind):
         """Remove the record of this process: it stops on purpose."""

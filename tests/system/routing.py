@@ -86,6 +86,11 @@ def grouped_connect(message):
     message.reply_channel.send({"accept": True})
 
 
+def keepalive_told(message):
+    """Tells the socket that a keepalive came for it."""
+    message.reply_channel.send({"text": "keepalive"})
+
+
 channel_routing = [
     route("websocket.connect", scripted_connect, path=r"^/ws/test/scripted/$"),
     route("websocket.receive", scripted_receive, path=r"^/ws/test/scripted/$"),
@@ -98,5 +103,6 @@ channel_routing = [
     route("websocket.receive", ordered_receive, path=r"^/ws/test/ordered/$"),
     route("websocket.receive", bridge_receive, path=r"^/ws/test/bridge/$"),
     route("websocket.connect", grouped_connect, path=r"^/ws/test/grouped/$"),
+    route("websocket.keepalive", keepalive_told, path=r"^/ws/test/keepalive/$"),
     include(project_routing),
 ]

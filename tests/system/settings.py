@@ -18,3 +18,5 @@ ROOT_URLCONF = "tests.system.urls"
 TEMPLATES[0]["DIRS"] = [Path(__file__).resolve().parent / "templates"]
 CHANNELS_WS_PROTOCOLS = ["channels1.test"]
 CHANNELS1_HEARTBEAT_INTERVAL = float(os.environ.get("TEST_HEARTBEAT_INTERVAL", "1"))
+if "TEST_KEEPALIVE_INTERVAL" in os.environ:
+    CHANNELS1_WEBSOCKET_KEEPALIVE_INTERVAL = float(os.environ["TEST_KEEPALIVE_INTERVAL"])
