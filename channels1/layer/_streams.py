@@ -13,7 +13,7 @@ from redis.exceptions import ResponseError
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
-from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM
 from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
@@ -46,6 +46,7 @@ class Streams:
         self._waiters = collections.defaultdict(collections.deque)
         self._fetchers = {}
         self._last_reclaim = 0.0
+        self._last_forget = time.monotonic()
         self._keeper = None
         self._stopping = False
         self._taken_queries = {}  # stream key -> future of its group's last delivered id
@@ -70,6 +71,7 @@ class Streams:
         try:
             if self._reclaim_due():
                 taken = await self._reclaim(channels, keys, max_messages)
+                await self._forget_idle_consumers(channels, keys)
             if len(taken) < max_messages:
                 blocking = block and not taken and not self._stopping
                 wanted = max_messages - len(taken)
@@ -247,6 +249,18 @@ class Streams:
             return False
         self._last_reclaim = now
         return True
+
+    async def _forget_idle_consumers(self, channels, keys):
+        """Every few visibility timeouts: remove the names of consumers that hold
+        nothing and stopped reading, as crashed processes leave them."""
+        idle = self._layer.visibility_timeout * 3
+        if time.monotonic() - self._last_forget < idle:
+            return
+        self._last_forget = time.monotonic()
+        forgotten = await FORGET_IDLE_CONSUMERS(self._client, keys, [GROUP, int(idle * 1000)])
+        for index, name in zip(*[iter(forgotten)] * 2):
+            logger.info("Removed consumer %s of channel %s: it held nothing and read nothing for %s s",
+                        name.decode(), channels[index - 1], idle)
 
     async def _reclaim(self, channels, keys, max_messages):
         layer = self._layer

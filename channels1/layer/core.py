@@ -23,7 +23,7 @@ from ._dead_letters import is_wrong_type, move_aside, set_aside
 from . import _memberships, _presence
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
-from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
 from ._stats import Stats
 from ._streams import Streams
 
@@ -439,7 +439,7 @@ class _Runtime:
             after = time.time()
             self.layer._clock_offset_ms = int((seconds + micros / 1e6 - (before + after) / 2) * 1000)
             pipe = self.client.pipeline(transaction=False)
-            for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER):
+            for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
                 pipe.execute_command("SCRIPT", "LOAD", script.source)
             await pipe.execute()
         except BaseException:
