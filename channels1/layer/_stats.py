@@ -3,6 +3,7 @@ expired, dropped) per channel kind, kept in memory and taken in one go by the
 heartbeat that adds them to the totals in Redis."""
 
 import threading
+import time
 
 from .keys import LATENCY_BUCKETS
 
@@ -50,3 +51,27 @@ class Stats:
         with self._lock:
             for key, amount in counts.items():
                 self._counts[key] = self._counts.get(key, 0) + amount
+
+
+class Summary:
+    """A warning that can come once per message (members over capacity, as dead
+    members are until they expire), logged as one line per ``interval`` seconds
+    with the counts since the last line."""
+
+    def __init__(self, logger, text, interval=60):
+        self._logger = logger
+        self._text = text
+        self._interval = interval
+        self._counts = {}
+        self._last = None
+        self._lock = threading.Lock()
+
+    def add(self, name, amount):
+        now = time.monotonic()
+        with self._lock:
+            self._counts[name] = self._counts.get(name, 0) + amount
+            if self._last is not None and now - self._last < self._interval:
+                return
+            self._last, counts, self._counts = now, self._counts, {}
+        names = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items()))
+        self._logger.warning(self._text, sum(counts.values()), names)

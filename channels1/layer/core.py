@@ -24,7 +24,7 @@ from . import _memberships, _presence
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
-from ._stats import Stats
+from ._stats import Stats, Summary
 from ._streams import Streams
 
 logger = logging.getLogger("channels1.layer")
@@ -104,6 +104,8 @@ class RedisChannelLayer(BaseChannelLayer):
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
         self.stats = Stats()
+        self._skipped_members = Summary(
+            logger, "group_send skipped %d member(s) over capacity since the last such line; by group: %s")
 
     # The channels 4 interface
 
@@ -182,7 +184,8 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def group_send(self, group, message):
         """Send to every member of a group: one write per receiving process. Members
-        over capacity are skipped and counted in a WARNING; never raises ChannelFull."""
+        over capacity are skipped and counted, in one WARNING a minute at most; never
+        raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
         body = pack_message(group, message, self.max_message_size, self.crypter)
@@ -219,7 +222,7 @@ class RedisChannelLayer(BaseChannelLayer):
             self.stats.count("sent" if sent else "full", channel, count)
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
         if skipped:
-            logger.warning("group_send to %s skipped %d member(s) over capacity", group, skipped)
+            self._skipped_members.add(group, skipped)
 
     async def flush(self):
         """Delete everything under this layer's prefix, and what the layer's event
