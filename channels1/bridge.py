@@ -96,7 +96,9 @@ class WebSocketBridge:
         self._watch_redis(layer)
         if self._heartbeat is None:
             # Listed by channels_status from its first socket on.
-            self._heartbeat = Heartbeat(layer, "daphne", lambda: {"sockets": len(self.open_sockets())})
+            self._heartbeat = Heartbeat(layer, "daphne", lambda: {
+                "sockets": len(self.open_sockets()), "owner": getattr(layer, "client_prefix", None),
+            })
             self._heartbeat.start()
             SocketUpkeep(layer, self.alias, self.open_sockets).start()
         socket = _Socket(layer, scope, receive, send, self)
@@ -167,14 +169,20 @@ class _Socket:
     async def run(self):
         event = await self.receive()
         self.deadline = asyncio.get_running_loop().time() + self.bridge.handshake_timeout
-        if event["type"] != "websocket.connect" or not await self._connect():
+        if event["type"] != "websocket.connect":
             return
-        replies = asyncio.get_running_loop().create_task(self._replies())
         try:
-            await self._events()
+            if not await self._connect():
+                return
+            replies = asyncio.get_running_loop().create_task(self._replies())
+            try:
+                await self._events()
+            finally:
+                replies.cancel()
+                await asyncio.wait([replies])
         finally:
-            replies.cancel()
-            await asyncio.wait([replies])
+            if hasattr(self.layer, "untrack_socket"):
+                await self._untrack()
 
     async def _connect(self):
         """Send websocket.connect, trying again while the channel is full or Redis
@@ -196,6 +204,8 @@ class _Socket:
         while True:
             try:
                 self.epoch = await self.bridge._epoch()
+                if hasattr(self.layer, "track_socket"):
+                    await self.layer.track_socket(self.reply_channel, self.path)
                 await self.layer.send("websocket.connect", message)
                 return True
             except ChannelFull:
@@ -233,6 +243,7 @@ class _Socket:
                 await self._forward("websocket.receive", message)
             elif kind == "websocket.disconnect":
                 self.state = CLOSED
+
                 if not self.muted:
                     code = event.get("code")
                     await self._forward("websocket.disconnect", {
@@ -274,6 +285,12 @@ class _Socket:
                 await self._give_up(code, f"{problem} for {self.bridge.full_timeout} s")
                 return
             await asyncio.sleep(pause)
+
+    async def _untrack(self):
+        try:
+            await self.layer.untrack_socket(self.reply_channel)
+        except Exception as error:  # a stale entry only costs a late sweep's disconnect
+            logger.warning("Could not remove WebSocket %s from this Daphne's sockets: %s", self.reply_channel, error)
 
     async def _window_has_room(self):
         if len(self.waiting) < self.bridge.window:

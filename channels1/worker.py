@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from ._dead_daphnes import DeadDaphneSweeper
 from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
 from .channel import FLUSH_RETRY_INTERVAL, send_held
@@ -59,6 +60,8 @@ class Worker:
             "channels": self.channels, "threads": self.threads, "busy": len(running),
         })
         heartbeat.start()
+        sweeper = DeadDaphneSweeper(self.channel_layer, heartbeat.interval, self._executor)
+        sweeper.start()
         worker_ready.send(sender=self)
         logger.info("Listening on channels %s with %d thread(s)", ", ".join(self.channels), self.threads)
         failing = False
@@ -87,6 +90,7 @@ class Worker:
             if running:
                 await asyncio.wait(running)
         finally:
+            await sweeper.stop()
             await heartbeat.stop()
             try:
                 await self.channel_layer.close()

@@ -20,7 +20,7 @@ from redis.exceptions import ResponseError
 from ._batcher import Batcher, _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
-from . import _memberships, _presence
+from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
@@ -295,6 +295,23 @@ class RedisChannelLayer(BaseChannelLayer):
         the group expiry drops them; the number of memberships renewed."""
         runtime = await self._runtime()
         return await _memberships.refresh(self, runtime.client, list(channels), self._now_ms())
+
+    async def track_socket(self, reply_channel, path):
+        """Note a socket this process has open (by its reply channel), for
+        ``sweep_dead_sockets()`` to end if this process dies."""
+        runtime = await self._runtime()
+        await runtime.batcher.command("HSET", _sockets.sockets_key(self.prefix, self.client_prefix), reply_channel, path)
+
+    async def untrack_socket(self, reply_channel):
+        runtime = await self._runtime()
+        await runtime.batcher.command("HDEL", _sockets.sockets_key(self.prefix, self.client_prefix), reply_channel)
+
+    async def sweep_dead_sockets(self, suspected):
+        """The sockets of Daphnes whose heartbeat record was gone on two calls in a
+        row (``suspected``, a set, carries them between calls), with their memberships
+        and process lists removed: ``[(reply channel, path)]``, to be disconnected."""
+        runtime = await self._runtime()
+        return await _sockets.sweep(self, runtime.client, suspected)
 
     async def leave(self, kind):
         """Remove the record of this process: it stops on purpose."""

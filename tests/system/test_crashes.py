@@ -8,6 +8,8 @@ import signal
 import redis
 from websockets.asyncio.client import connect
 
+from channels1.layer import RedisChannelLayer
+
 from .test_status import wait_for
 
 
@@ -34,3 +36,28 @@ async def test_a_killed_workers_consumer_name_is_removed_after_its_message_was_t
 
 def _other(system, killed):
     return str(next(worker.pid for worker in system.workers if worker.pid != killed))
+
+
+async def test_a_killed_daphnes_sockets_are_ended_for_it(make_system):
+    system = make_system(handshake_timeout=2)
+    await asyncio.to_thread(system.start, 1)
+    server = redis.Redis.from_url(system.env["REDIS_URL"])
+    group = f"{system.prefix}:g:crash.room"
+    socket = await connect(system.ws_url("/ws/test/grouped/?group=crash.room"))
+    whoami = await connect(system.ws_url("/ws/test/whoami/"))
+    assert (await asyncio.wait_for(whoami.recv(), 30)).startswith("connect")
+    [member] = server.zrange(group, 0, -1)
+    process_list = f"{system.prefix}:p:{member.decode().partition('!')[0]}"
+    server.rpush(process_list, b"a reply nobody will read")
+    system.daphne.kill()
+    system.daphne.wait()
+    # Within a few heartbeats: memberships and the process list gone, disconnects run.
+    await asyncio.to_thread(wait_for, lambda: not server.exists(group) and not server.exists(process_list),
+                            what="the dead Daphne's memberships and process list removed")
+    layer = RedisChannelLayer(hosts=[system.env["REDIS_URL"]], prefix=system.prefix)
+    disconnect = await asyncio.wait_for(layer.receive("test.disconnects"), 60)
+    assert disconnect["pid"] == system.workers[0].pid
+    await layer.close()
+    for client in (socket, whoami):
+        client.transport.abort()
+    server.close()
