@@ -57,7 +57,8 @@ def system_status(alias="default"):
         "daphnes": live_processes(client, prefix, "daphne"),
         "dead_letters": {
             "count": client.llen(dead_letters_key(prefix)),
-            "latest": [json.loads(entry) for entry in client.lrange(dead_letters_key(prefix), 0, DEAD_LETTERS_SHOWN - 1)],
+            "latest": [json.loads(entry)
+                       for entry in client.lrange(dead_letters_key(prefix), 0, DEAD_LETTERS_SHOWN - 1)],
         },
         "rq_queues": _rq_queues(),
         "totals": totals(client, prefix),
@@ -134,12 +135,14 @@ def _channels(client, prefix, now_ms):
             continue  # not a stream: set aside by the readers, shown in dead letters
         group = _group_info(groups)
         pending_count = int(group.get(b"pending", 0))
+        oldest = first[0][0] if first and not isinstance(first, Exception) else None
+        redelivered = [entry for entry in pending if entry["times_delivered"] > 1] if isinstance(pending, list) else []
         channels.append({
             "name": key[len(start):],
             "depth": length - pending_count,
             "pending": pending_count,
-            "oldest_age": round((now_ms - int(first[0][0].split(b"-")[0])) / 1000, 3) if first and not isinstance(first, Exception) else None,
-            "redeliveries": sum(1 for entry in pending if entry["times_delivered"] > 1) if isinstance(pending, list) else 0,
+            "oldest_age": None if oldest is None else round((now_ms - int(oldest.split(b"-")[0])) / 1000, 3),
+            "redeliveries": len(redelivered),
         })
     return channels
 

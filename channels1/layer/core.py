@@ -300,7 +300,8 @@ class RedisChannelLayer(BaseChannelLayer):
         """Note a socket this process has open (by its reply channel), for
         ``sweep_dead_sockets()`` to end if this process dies."""
         runtime = await self._runtime()
-        await runtime.batcher.command("HSET", _sockets.sockets_key(self.prefix, self.client_prefix), reply_channel, path)
+        key = _sockets.sockets_key(self.prefix, self.client_prefix)
+        await runtime.batcher.command("HSET", key, reply_channel, path)
 
     async def untrack_socket(self, reply_channel):
         runtime = await self._runtime()

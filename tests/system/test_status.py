@@ -13,7 +13,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
 import redis
 from websockets.asyncio.client import connect
 
