@@ -14,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import _daphne
 from ._daphne import DENIAL_EXTENSION, EXTRA_CLOSE_CODES
+from ._heartbeat import Heartbeat
+from ._socket_upkeep import SocketUpkeep
 from ._redis_watch import RedisWatch
 from .exceptions import REDIS_UNREACHABLE
 
@@ -85,12 +87,20 @@ class WebSocketBridge:
         self.alias = alias
         self._sockets = weakref.WeakSet()
         self._watch = None
+        self._heartbeat = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             raise ValueError(f"WebSocketBridge serves websocket scopes only, not {scope['type']!r}")
         layer = get_channel_layer(self.alias)
         self._watch_redis(layer)
+        if self._heartbeat is None:
+            # Listed by channels_status from its first socket on.
+            self._heartbeat = Heartbeat(layer, "daphne", lambda: {
+                "sockets": len(self.open_sockets()), "owner": getattr(layer, "client_prefix", None),
+            })
+            self._heartbeat.start()
+            SocketUpkeep(layer, self.alias, self.open_sockets).start()
         socket = _Socket(layer, scope, receive, send, self)
         self._sockets.add(socket)
         await socket.run()
@@ -104,6 +114,9 @@ class WebSocketBridge:
                                                            keep_epoch=epoch),
             )
             self._watch.start()
+
+    def open_sockets(self):
+        return [socket for socket in self._sockets if socket.state is OPEN]
 
     async def _epoch(self):
         """The marker of the data Redis has now (None without a watch): a socket
@@ -156,14 +169,20 @@ class _Socket:
     async def run(self):
         event = await self.receive()
         self.deadline = asyncio.get_running_loop().time() + self.bridge.handshake_timeout
-        if event["type"] != "websocket.connect" or not await self._connect():
+        if event["type"] != "websocket.connect":
             return
-        replies = asyncio.get_running_loop().create_task(self._replies())
         try:
-            await self._events()
+            if not await self._connect():
+                return
+            replies = asyncio.get_running_loop().create_task(self._replies())
+            try:
+                await self._events()
+            finally:
+                replies.cancel()
+                await asyncio.wait([replies])
         finally:
-            replies.cancel()
-            await asyncio.wait([replies])
+            if hasattr(self.layer, "untrack_socket"):
+                await self._untrack()
 
     async def _connect(self):
         """Send websocket.connect, trying again while the channel is full or Redis
@@ -185,6 +204,8 @@ class _Socket:
         while True:
             try:
                 self.epoch = await self.bridge._epoch()
+                if hasattr(self.layer, "track_socket"):
+                    await self.layer.track_socket(self.reply_channel, self.path)
                 await self.layer.send("websocket.connect", message)
                 return True
             except ChannelFull:
@@ -222,6 +243,7 @@ class _Socket:
                 await self._forward("websocket.receive", message)
             elif kind == "websocket.disconnect":
                 self.state = CLOSED
+
                 if not self.muted:
                     code = event.get("code")
                     await self._forward("websocket.disconnect", {
@@ -263,6 +285,12 @@ class _Socket:
                 await self._give_up(code, f"{problem} for {self.bridge.full_timeout} s")
                 return
             await asyncio.sleep(pause)
+
+    async def _untrack(self):
+        try:
+            await self.layer.untrack_socket(self.reply_channel)
+        except Exception as error:  # a stale entry only costs a late sweep's disconnect
+            logger.warning("Could not remove WebSocket %s from this Daphne's sockets: %s", self.reply_channel, error)
 
     async def _window_has_room(self):
         if len(self.waiting) < self.bridge.window:

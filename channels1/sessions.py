@@ -48,6 +48,13 @@ def session_for_reply_channel(reply_channel):
     return session
 
 
+def delete_channel_session(reply_channel):
+    """Delete the channel session of a connection that has ended (1.x left it until
+    the session age, 14 days by default)."""
+    session = session_for_reply_channel(reply_channel)
+    session.delete(session.session_key)
+
+
 _stores = {}
 
 

@@ -9,18 +9,23 @@ import inspect
 import logging
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from ._dead_daphnes import DeadDaphneSweeper
+from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
 from .channel import FLUSH_RETRY_INTERVAL, send_held
 from .message import Message
+from .sessions import delete_channel_session
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger("channels1.worker")
 
 MAX_RETRIES = 10
+KEEPALIVE = "websocket.keepalive"
 
 
 class AsyncWorker:
@@ -71,6 +76,12 @@ class AsyncWorker:
         running = set()
         if not self._readied:
             self.ready()
+        heartbeat = Heartbeat(self.channel_layer, "worker", lambda: {
+            "channels": self.channels, "threads": self.threads, "busy": len(running),
+        })
+        heartbeat.start()
+        sweeper = DeadDaphneSweeper(self.channel_layer, heartbeat.interval, self._executor)
+        sweeper.start()
         logger.info("Listening on channels %s with %d thread(s)", ", ".join(self.channels), self.threads)
         failing = False
         try:
@@ -98,6 +109,8 @@ class AsyncWorker:
             if running:
                 await asyncio.wait(running)
         finally:
+            await sweeper.stop()
+            await heartbeat.stop()
             try:
                 await self.channel_layer.close()
             except Exception as error:
@@ -111,10 +124,14 @@ class AsyncWorker:
         try:
             match = self.router.match(message)
             if match is None:
+                if delivery.channel == KEEPALIVE:  # an optional no-op in 1.x routings
+                    self.channel_layer.ack(delivery)
+                    return
                 logger.error("No route found for message on channel %s (path %r)", delivery.channel, message.get("path"))
                 self.channel_layer.ack(delivery)
                 return
             consumer, kwargs = match
+            started = time.monotonic()
             if inspect.iscoroutinefunction(consumer):
                 held, outcome = await self._run_async(consumer, message, kwargs)
             else:
@@ -122,13 +139,24 @@ class AsyncWorker:
                     self._executor, self._run_sync, consumer, message, kwargs
                 )
             logger.debug("Consumed %s with %s", delivery.channel, _name(consumer))
+            stats = getattr(self.channel_layer, "stats", None)  # the in-memory layer counts nothing
+            if stats is not None:
+                stats.observe_latency(delivery.channel, time.monotonic() - started)
             if outcome is ConsumeLater and not await self._consume_later(message):
                 self.channel_layer.abandon(delivery)
                 return
             await send_held(held)
         except Exception:
             logger.exception("Error handling message on channel %s", delivery.channel)
+        if delivery.channel == "websocket.disconnect" and message.reply_channel is not None:
+            await self._forget_session(message.reply_channel.name)
         self.channel_layer.ack(delivery)
+
+    async def _forget_session(self, reply_channel):
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, delete_channel_session, reply_channel)
+        except Exception as error:
+            logger.error("Deleting the channel session of %s failed: %s", reply_channel, error)
 
     def _run_sync(self, consumer, message, kwargs):
         with holding_sends() as held:

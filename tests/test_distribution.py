@@ -24,7 +24,8 @@ from channels1.testing import LiveSystem
 
 ROOT = Path(__file__).resolve().parents[1]
 LEGACY_ROOT = ROOT / "tests" / "legacy"
-ENGINE_DEPENDENCIES = {"django", "channels", "daphne", "asgiref", "twisted", "redis", "msgpack", "cryptography"}
+ENGINE_DEPENDENCIES = {"django", "channels", "daphne", "asgiref", "twisted", "redis", "msgpack", "cryptography",
+                       "prometheus-client"}
 APP_PACKAGES = ("tracker", "tracker_project", "consumers", "workers", "rq", "django_rq", "shapely", "honcho")
 
 

@@ -138,9 +138,14 @@ for index, key in ipairs(KEYS) do
         else
             -- An entry trimmed away as expired is not returned, and XCLAIM forgets it.
             for _, entry in ipairs(redis.call("XCLAIM", key, group, consumer, min_idle, id)) do
+                -- The body is field m; false (nil) for a malformed entry, set aside by the reader.
+                local body = false
+                for f = 1, #entry[2], 2 do
+                    if entry[2][f] == "m" then body = entry[2][f + 1] end
+                end
                 taken[#taken + 1] = index
                 taken[#taken + 1] = entry[1]
-                taken[#taken + 1] = entry[2][2]
+                taken[#taken + 1] = body
                 taken[#taken + 1] = times + 1
                 got = got + 1
             end
@@ -176,4 +181,27 @@ for _, key in ipairs(KEYS) do
     end
 end
 return 1
+""")
+
+# KEYS: streams. ARGV: group, min_idle_ms.
+# Forgets the consumers that hold nothing and have not read for min_idle_ms: processes
+# that died, once their messages were taken over. A live one reading again comes back.
+# Returns the names forgotten, flat (stream index, name)*.
+FORGET_IDLE_CONSUMERS = Script("""
+local forgotten = {}
+for index, key in ipairs(KEYS) do
+    local consumers = redis.pcall("XINFO", "CONSUMERS", key, ARGV[1])
+    if type(consumers) == "table" and not consumers.err then
+        for _, fields in ipairs(consumers) do
+            local info = {}
+            for f = 1, #fields, 2 do info[fields[f]] = fields[f + 1] end
+            if info["pending"] == 0 and info["idle"] >= tonumber(ARGV[2]) then
+                redis.call("XGROUP", "DELCONSUMER", key, ARGV[1], info["name"])
+                forgotten[#forgotten + 1] = index
+                forgotten[#forgotten + 1] = info["name"]
+            end
+        end
+    end
+end
+return forgotten
 """)

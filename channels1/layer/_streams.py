@@ -12,7 +12,8 @@ from redis.exceptions import ResponseError
 
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
-from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
+from ._dead_letters import is_wrong_type, move_aside, set_aside
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM
 from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
@@ -45,6 +46,7 @@ class Streams:
         self._waiters = collections.defaultdict(collections.deque)
         self._fetchers = {}
         self._last_reclaim = 0.0
+        self._last_forget = time.monotonic()
         self._keeper = None
         self._stopping = False
         self._taken_queries = {}  # stream key -> future of its group's last delivered id
@@ -69,6 +71,7 @@ class Streams:
         try:
             if self._reclaim_due():
                 taken = await self._reclaim(channels, keys, max_messages)
+                await self._forget_idle_consumers(channels, keys)
             if len(taken) < max_messages:
                 blocking = block and not taken and not self._stopping
                 wanted = max_messages - len(taken)
@@ -82,6 +85,10 @@ class Streams:
                     busy_keys = [self._layer._stream_key(c) for c in busy]
                     taken += await self._read(busy, busy_keys, max_messages - len(taken), False)
         except ResponseError as error:
+            if is_wrong_type(error):
+                self._hand_back(taken)
+                await self._move_aside_non_streams(keys)
+                return []
             if "NOGROUP" not in str(error):
                 self._hand_back(taken)
                 raise
@@ -212,6 +219,10 @@ class Streams:
                 pipe.execute_command("XGROUP", "CREATE", key, GROUP, "0")
         absent = set()
         for key, reply in zip(missing, await pipe.execute(raise_on_error=False)):
+            if isinstance(reply, Exception) and is_wrong_type(reply):
+                await move_aside(self._layer, self._client, key, "not a stream")
+                absent.add(key)  # made anew by the next take
+                continue
             if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
                 if not create and "MKSTREAM" in str(reply):
                     absent.add(key)
@@ -219,6 +230,16 @@ class Streams:
                 raise reply
             self._groups.add(key)
         return [key for key in keys if key not in absent]
+
+    async def _move_aside_non_streams(self, keys):
+        """One of the keys read is not a stream, which fails the read of them all."""
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.type(key)
+        for key, kind in zip(keys, await pipe.execute()):
+            if kind not in (b"stream", b"none"):
+                self._groups.discard(key)
+                await move_aside(self._layer, self._client, key, f"not a stream but a {kind.decode()}")
 
     def _reclaim_due(self):
         if not self._layer.at_least_once:
@@ -229,6 +250,18 @@ class Streams:
         self._last_reclaim = now
         return True
 
+    async def _forget_idle_consumers(self, channels, keys):
+        """Every few visibility timeouts: remove the names of consumers that hold
+        nothing and stopped reading, as crashed processes leave them."""
+        idle = self._layer.visibility_timeout * 3
+        if time.monotonic() - self._last_forget < idle:
+            return
+        self._last_forget = time.monotonic()
+        forgotten = await FORGET_IDLE_CONSUMERS(self._client, keys, [GROUP, int(idle * 1000)])
+        for index, name in zip(*[iter(forgotten)] * 2):
+            logger.info("Removed consumer %s of channel %s: it held nothing and read nothing for %s s",
+                        name.decode(), channels[index - 1], idle)
+
     async def _reclaim(self, channels, keys, max_messages):
         layer = self._layer
         taken, dropped = await RECLAIM(
@@ -237,6 +270,7 @@ class Streams:
             [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
         )
         for index, id, deliveries in zip(*[iter(dropped)] * 3):
+            layer.stats.count("dropped", channels[index - 1])
             logger.error(
                 "Dropped message %s on channel %s: delivered %d times and never acknowledged",
                 id.decode(), channels[index - 1], deliveries,
@@ -263,7 +297,7 @@ class Streams:
             return []
         channel_of = dict(zip(keys, channels))
         return self._deliveries(
-            (channel_of[key.decode()], key.decode(), id, fields[b"m"], 1)
+            (channel_of[key.decode()], key.decode(), id, fields.get(b"m"), 1)
             for key, entries in reply
             for id, fields in entries
         )
@@ -273,16 +307,29 @@ class Streams:
         for channel, key, id, body, count in rows:
             delivery = Delivery(channel, None, key, id, count)
             if self._layer._expired(delivery.sent_ms):
-                logger.debug("Dropped expired message %s on channel %s", id.decode(), channel)
+                self._layer.stats.count("expired", channel)
+                logger.info("Dropped expired message %s on channel %s", id.decode(), channel)
                 self.ack(delivery)
                 continue
-            try:
-                delivery.message = unpack_message(body, self._layer.crypter)
-            except Exception as error:
-                logger.error("Dropped undecodable message %s on channel %s: %s", id.decode(), channel, error)
+            problem = None
+            if body is None:
+                problem = "the entry has no message (field m)"
+            else:
+                try:
+                    delivery.message = unpack_message(body, self._layer.crypter)
+                except Exception as error:
+                    problem = f"undecodable message: {error!r}"
+                else:
+                    if not isinstance(delivery.message, dict):
+                        problem = f"the message is a {type(delivery.message).__name__}, not a dict"
+            if problem is not None:
+                set_aside(self._layer, self._batcher, key, problem, id, body, counted_as=channel)
                 self.ack(delivery)
                 continue
             deliveries.append(delivery)
+            self._layer.stats.count("received", channel)
+            if count > 1:
+                self._layer.stats.count("redelivered", channel)
             if self._layer.at_least_once:
                 self._held.setdefault(key, {})[id] = delivery
         if deliveries and self._layer.at_least_once and self._keeper is None:

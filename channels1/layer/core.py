@@ -15,11 +15,16 @@ import weakref
 import redis.asyncio
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
+from redis.exceptions import ResponseError
 
-from ._batcher import Batcher
+from ._batcher import Batcher, _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
+from ._dead_letters import is_wrong_type, move_aside, set_aside
+from . import _memberships, _presence, _sockets
+from ._memberships import joined_key
 from ._process_channels import ProcessChannels
-from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
+from ._stats import Stats, Summary
 from ._streams import Streams
 
 logger = logging.getLogger("channels1.layer")
@@ -98,6 +103,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
+        self.stats = Stats()
+        self._skipped_members = Summary(
+            logger, "group_send skipped %d member(s) over capacity since the last such line; by group: %s")
 
     # The channels 4 interface
 
@@ -118,7 +126,9 @@ class RedisChannelLayer(BaseChannelLayer):
             key, kind, data = self._stream_key(channel), "s", body
         sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
         if not sent:
+            self.stats.count("full", channel)
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
+        self.stats.count("sent", channel)
         return sent if kind == "s" else None
 
     async def untaken(self, channel, positions):
@@ -148,33 +158,55 @@ class RedisChannelLayer(BaseChannelLayer):
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
         key = self._group_key(group)
-        await asyncio.gather(
-            runtime.batcher.command("ZADD", key, self._now_ms(), channel),
-            runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
-        )
+        for attempt in range(2):
+            try:
+                joined = joined_key(self.prefix, channel)
+                await asyncio.gather(
+                    runtime.batcher.command("ZADD", key, self._now_ms(), channel),
+                    runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
+                    runtime.batcher.command("SADD", joined, key),
+                    runtime.batcher.command("PEXPIRE", joined, self.group_expiry * 1000),
+                )
+                return
+            except ResponseError as error:
+                if attempt or not is_wrong_type(error):
+                    raise
+                await move_aside(self, runtime.client, key, "not a sorted set of members")
 
     async def group_discard(self, group, channel):
         self.require_valid_group_name(group)
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
-        await runtime.batcher.command("ZREM", self._group_key(group), channel)
+        await asyncio.gather(
+            runtime.batcher.command("ZREM", self._group_key(group), channel),
+            runtime.batcher.command("SREM", joined_key(self.prefix, channel), self._group_key(group)),
+        )
 
     async def group_send(self, group, message):
         """Send to every member of a group: one write per receiving process. Members
-        over capacity are skipped and counted in a WARNING; never raises ChannelFull."""
+        over capacity are skipped and counted, in one WARNING a minute at most; never
+        raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
         body = pack_message(group, message, self.max_message_size, self.crypter)
         key = self._group_key(group)
         now = self._now_ms()
-        _, members = await asyncio.gather(
-            runtime.batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
-            runtime.batcher.command("ZRANGE", key, 0, -1),
-        )
+        try:
+            _, members = await asyncio.gather(
+                runtime.batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
+                runtime.batcher.command("ZRANGE", key, 0, -1),
+            )
+        except ResponseError as error:
+            if not is_wrong_type(error):
+                raise
+            await move_aside(self, runtime.client, key, "not a sorted set of members")
+            members = []
         by_process = {}
         sends = []
         for member in members:
-            channel = member.decode()
+            channel = self._member_channel(runtime, key, member)
+            if channel is None:
+                continue
             if "!" in channel:
                 by_process.setdefault(self._process_key(channel), []).append(channel)
             else:
@@ -186,9 +218,11 @@ class RedisChannelLayer(BaseChannelLayer):
             runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
             for channel, _, key, kind, data in sends
         ))
+        for (channel, count, _, _, _), sent in zip(sends, results):
+            self.stats.count("sent" if sent else "full", channel, count)
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
         if skipped:
-            logger.warning("group_send to %s skipped %d member(s) over capacity", group, skipped)
+            self._skipped_members.add(group, skipped)
 
     async def flush(self):
         """Delete everything under this layer's prefix, and what the layer's event
@@ -247,6 +281,43 @@ class RedisChannelLayer(BaseChannelLayer):
         no longer kept alive, and goes to a receiver again after the visibility
         timeout (counted as a delivery)."""
         self._runtimes[asyncio.get_running_loop()].streams.abandon(delivery)
+
+    # For the status of the whole system
+
+    async def heartbeat(self, kind, info, ttl):
+        """Record this process (a ``kind`` of "worker" or "daphne", described by
+        ``info``) as alive for ``ttl`` seconds, and store the counts of ``stats``."""
+        runtime = await self._runtime()
+        await _presence.beat(self, runtime.client, kind, info, ttl)
+
+    async def refresh_memberships(self, channels):
+        """Renew the group memberships of ``channels`` (sockets still open) before
+        the group expiry drops them; the number of memberships renewed."""
+        runtime = await self._runtime()
+        return await _memberships.refresh(self, runtime.client, list(channels), self._now_ms())
+
+    async def track_socket(self, reply_channel, path):
+        """Note a socket this process has open (by its reply channel), for
+        ``sweep_dead_sockets()`` to end if this process dies."""
+        runtime = await self._runtime()
+        key = _sockets.sockets_key(self.prefix, self.client_prefix)
+        await runtime.batcher.command("HSET", key, reply_channel, path)
+
+    async def untrack_socket(self, reply_channel):
+        runtime = await self._runtime()
+        await runtime.batcher.command("HDEL", _sockets.sockets_key(self.prefix, self.client_prefix), reply_channel)
+
+    async def sweep_dead_sockets(self, suspected):
+        """The sockets of Daphnes whose heartbeat record was gone on two calls in a
+        row (``suspected``, a set, carries them between calls), with their memberships
+        and process lists removed: ``[(reply channel, path)]``, to be disconnected."""
+        runtime = await self._runtime()
+        return await _sockets.sweep(self, runtime.client, suspected)
+
+    async def leave(self, kind):
+        """Remove the record of this process: it stops on purpose."""
+        runtime = await self._runtime()
+        await _presence.leave(self, runtime.client, kind)
 
     # Internals
 
@@ -316,6 +387,18 @@ class RedisChannelLayer(BaseChannelLayer):
                 "Receive on a process-specific channel with the layer instance that made it."
             )
 
+    def _member_channel(self, runtime, key, member):
+        """The channel name of a group member; a member that is not one is removed
+        and set aside."""
+        try:
+            channel = member.decode()
+            self._check_channel_name(channel)
+            return channel
+        except Exception as error:
+            runtime.batcher.command("ZREM", key, member).add_done_callback(_log_failure)
+            set_aside(self, runtime.batcher, key, f"a member that is not a channel name: {error}", data=member)
+            return None
+
     def _check_channel_name(self, channel):
         # Sends and receives are the hot path: each name is checked once.
         if channel not in self._checked_names:
@@ -360,7 +443,7 @@ class _Runtime:
         })
         self.batcher = Batcher(self.client)
         self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
-        self.process_channels = ProcessChannels(layer, self.client, loop)
+        self.process_channels = ProcessChannels(layer, self.client, self.batcher, loop)
         self.started = False
         self._starting = None
         self._closing = False
@@ -377,7 +460,7 @@ class _Runtime:
             after = time.time()
             self.layer._clock_offset_ms = int((seconds + micros / 1e6 - (before + after) / 2) * 1000)
             pipe = self.client.pipeline(transaction=False)
-            for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER):
+            for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
                 pipe.execute_command("SCRIPT", "LOAD", script.source)
             await pipe.execute()
         except BaseException:

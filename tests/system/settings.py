@@ -19,3 +19,6 @@ ROOT_URLCONF = "tests.system.urls"
 TEMPLATES[0]["DIRS"] = [Path(__file__).resolve().parent / "templates"]
 CHANNELS_WS_PROTOCOLS = ["channels1.test"]
 CHANNELS1_HTTP_THROUGH_WORKERS = os.environ.get("TEST_HTTP_THROUGH_WORKERS") == "1"
+CHANNELS1_HEARTBEAT_INTERVAL = float(os.environ.get("TEST_HEARTBEAT_INTERVAL", "1"))
+if "TEST_KEEPALIVE_INTERVAL" in os.environ:
+    CHANNELS1_WEBSOCKET_KEEPALIVE_INTERVAL = float(os.environ["TEST_KEEPALIVE_INTERVAL"])

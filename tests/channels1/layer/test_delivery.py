@@ -151,3 +151,27 @@ async def test_a_non_blocking_take_on_a_missing_channel_creates_nothing(make_lay
     layer = make_layer()
     assert await layer.receive_batch(["test.never"], 10, block=False) == []
     assert not redis.Redis.from_url(redis_url).exists(f"{make_layer.prefix}:c:test.never")
+
+
+async def test_a_crashed_receivers_consumer_name_is_removed_after_its_messages_were_taken_over(
+        make_layer, redis_url):
+    crashed, other = make_layer(visibility_timeout=0.5), make_layer(visibility_timeout=0.5)
+    await crashed.send("test.held", {"n": 1})
+    assert [d.message for d in await crashed.receive_batch(["test.held"], 1)] == [{"n": 1}]
+    vanish(crashed)
+    server = redis.Redis.from_url(redis_url)
+    key = f"{make_layer.prefix}:c:test.held"
+
+    def names():
+        return {consumer["name"].decode() for consumer in server.xinfo_consumers(key, "receivers")}
+
+    assert crashed.consumer in names()
+    taken = []
+    async with asyncio.timeout(RECEIVE_TIMEOUT):
+        while crashed.consumer in names():
+            for delivery in await other.receive_batch(["test.held"], 1, block=False):
+                taken.append(delivery.message)
+                other.ack(delivery)
+            await asyncio.sleep(0.1)
+    assert taken == [{"n": 1}]
+    server.close()

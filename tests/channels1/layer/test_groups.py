@@ -76,10 +76,14 @@ async def test_members_over_capacity_are_skipped_and_counted(make_layer, caplog)
     await sender.send(member, {"filler": True})
     await sender.send("test.full", {"filler": True})
     with caplog.at_level(logging.WARNING, logger="channels1.layer"):
-        await sender.group_send("room", {"n": 1})
-    assert "group_send to room skipped 2 member(s) over capacity" in caplog.text
-    assert await receive(sender, healthy) == {"n": 1}
+        for n in range(3):
+            await sender.group_send("room", {"n": n})
+            assert await receive(sender, healthy) == {"n": n}
+    # One line for the first, then one a minute at most: not one per group message.
+    assert caplog.text.count("over capacity") == 1
+    assert "group_send skipped 2 member(s) over capacity since the last such line; by group: room (2)" in caplog.text
     assert await receive(full, member) == {"filler": True}
+    assert sender.stats.take()["full|test.full"] == 3
 
 
 async def test_members_past_group_expiry_are_pruned(make_layer, redis_url):
