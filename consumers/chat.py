@@ -16,6 +16,10 @@ from tracker.models import ChatMessage
 
 from .frames import json_object
 
+# Close code of a socket whose channel session was lost, as the bridge's after Redis
+# came back without its data: the page connects again at once.
+SESSION_LOST = 1012
+
 _READABLE = re.compile(r"[A-Za-z0-9-]+")
 _MAX_READABLE = 60
 MAX_ROOM_LENGTH = ChatMessage._meta.get_field("room").max_length
@@ -90,8 +94,12 @@ def _said(message):
 
 
 @channel_session_user
-@login_required
 def receive(message, room):
+    if not message.user.is_authenticated:
+        # Logged in on connect, so its channel session is gone: Redis came back without
+        # its data. The page connects again (a new token, the room joined again).
+        message.reply_channel.send({"close": SESSION_LOST})
+        return
     try:
         text = _said(message)
     except ValueError as error:

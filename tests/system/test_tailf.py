@@ -132,7 +132,7 @@ async def test_two_viewers_share_one_job(tail_system, carol, store):
         assert await lines_until(first, "shared") == ["shared"]
         assert await lines_until(second, "shared") == ["shared"]
         assert job_starts(tail_system) == starts + 1
-        assert job_status(store) == "started"
+        await wait_for(lambda: job_status(store) == "started", what="RQ to mark the job started")
         listing = tail_system.manage("tailf_list")
         row = next(line.split() for line in listing.splitlines() if line.startswith("1 "))
         assert row[2:] == ["tailf-1", "started", "yes", "2"]
