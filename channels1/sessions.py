@@ -76,11 +76,14 @@ def _channel_session_store(engine):
                 return _retrying(store.save, self, must_create=True)
 
         def load(self):
-            cache = getattr(self, "_cache", None)
-            if cache is not None:
-                # The cache engines read a failure as an empty session: make sure Redis answers.
-                _retrying(cache.get, self.cache_key)
-            return store.load(self)
+            if engine.__name__ != "django.contrib.sessions.backends.cache":
+                return store.load(self)
+            # The cache engine reads a failure as an empty session: read it ourselves.
+            data = _retrying(self._cache.get, self.cache_key)
+            if data is not None:
+                return data
+            self._session_key = None
+            return {}
 
         def exists(self, session_key):
             return _retrying(store.exists, self, session_key)
