@@ -1,5 +1,5 @@
 """The log files a viewer may tail and what one file's tail keeps in Redis: its id,
-its RQ job id, its group, its keys, and the frames its sockets get."""
+its RQ job ids, its group, its keys, and the frames its sockets get."""
 
 import json
 import logging
@@ -30,8 +30,10 @@ def file_id_of(text):
     return file_id if str(file_id) == str(text) and file_id in files() else None
 
 
-def job_id(file_id):
-    return f"tailf-{file_id}"
+def job_id(file_id, run):
+    """The RQ job id of the file's ``run``-th job. Each run has its own id, so a job
+    that is still being finished by RQ never shares its record with the next one."""
+    return f"tailf-{file_id}-{run}"
 
 
 def group_name(file_id):
@@ -74,6 +76,8 @@ class Keys:
         self.joining = f"{base}:joining"    # set: reply channels waiting for their last lines
         self.running = f"{base}:running"    # the running job's token, with a short expiry
         self.starting = f"{base}:starting"  # set while a job is enqueued but not yet running
+        self.job = f"{base}:job"            # the RQ job id of the latest run
+        self.runs = f"{base}:runs"          # counts the runs, numbering their job ids
 
 
 def frame(**data):

@@ -51,9 +51,18 @@ def touch(file_id, channel):
         ensure_job(file_id)
 
 
+def current_job_id(file_id):
+    """The RQ job id of the file's latest run, or None if it never ran."""
+    found = connection().get(Keys(file_id).job)
+    return found.decode() if found else None
+
+
 def fetch_job(file_id):
+    found = current_job_id(file_id)
+    if found is None:
+        return None
     try:
-        return Job.fetch(job_id(file_id), connection=connection())
+        return Job.fetch(found, connection=connection())
     except NoSuchJobError:
         return None
 
@@ -84,9 +93,11 @@ def ensure_job(file_id):
         return None
     if not conn.set(keys.starting, "1", nx=True, ex=STARTING_TTL):
         return None
-    logger.info("starting the tail job for log file %s", file_id)
+    new_job_id = job_id(file_id, conn.incr(keys.runs))
+    conn.set(keys.job, new_job_id, ex=KEY_TTL)
+    logger.info("starting the tail job for log file %s (%s)", file_id, new_job_id)
     return django_rq.get_queue(QUEUE).enqueue(
-        tail, file_id, job_id=job_id(file_id), job_timeout=-1, result_ttl=600, failure_ttl=86400,
+        tail, file_id, job_id=new_job_id, job_timeout=-1, result_ttl=600, failure_ttl=86400,
         description=f"tail -F {files().get(file_id)}",
     )
 
@@ -104,7 +115,7 @@ def stop(file_id, reason="stopped by an administrator"):
     status, done = job_status(file_id), "no job was running"
     job = fetch_job(file_id)
     if status == JobStatus.STARTED.value:
-        send_stop_job_command(conn, job_id(file_id))
+        send_stop_job_command(conn, job.id)
         done = "sent the stop command"
     elif job is not None and status in PENDING_STATUSES:
         job.cancel()

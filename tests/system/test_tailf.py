@@ -88,8 +88,12 @@ def running(system, store, file_id=1):
     return bool(store.exists(f"{system.env['CHANNEL_LAYER_PREFIX']}:tailf:{file_id}:running"))
 
 
-def job_status(store, file_id=1):
-    return Job.fetch(f"tailf-{file_id}", connection=store).get_status().value
+def job_id(system, store, file_id=1):
+    return store.get(f"{system.env['CHANNEL_LAYER_PREFIX']}:tailf:{file_id}:job").decode()
+
+
+def job_status(system, store, file_id=1):
+    return Job.fetch(job_id(system, store, file_id), connection=store).get_status().value
 
 
 def job_starts(system):
@@ -132,10 +136,10 @@ async def test_two_viewers_share_one_job(tail_system, carol, store):
         assert await lines_until(first, "shared") == ["shared"]
         assert await lines_until(second, "shared") == ["shared"]
         assert job_starts(tail_system) == starts + 1
-        await wait_for(lambda: job_status(store) == "started", what="RQ to mark the job started")
+        await wait_for(lambda: job_status(tail_system, store) == "started", what="RQ to mark the job started")
         listing = tail_system.manage("tailf_list")
         row = next(line.split() for line in listing.splitlines() if line.startswith("1 "))
-        assert row[2:] == ["tailf-1", "started", "yes", "2"]
+        assert row[2:] == [job_id(tail_system, store), "started", "yes", "2"]
 
 
 async def test_rotation_is_followed(tail_system, carol):
@@ -189,18 +193,18 @@ async def test_the_job_ends_after_the_last_viewer_leaves(tail_system, carol, sto
         await recv(socket)
         assert running(tail_system, store)
     await wait_for(lambda: not running(tail_system, store), timeout=15, what="the job to end")
-    await wait_for(lambda: job_status(store) == "finished", timeout=5, what="RQ to mark the job finished")
+    await wait_for(lambda: job_status(tail_system, store) == "finished", timeout=5, what="RQ to mark the job finished")
     assert "ended: no viewers left" in tail_system.log(tail_system.rq_workers[0])
 
 
 async def test_an_admin_stops_the_job_and_the_next_viewer_starts_it_again(tail_system, carol, store):
     async with viewer(tail_system, carol) as socket:
         await recv(socket)
-        await wait_for(lambda: job_status(store) == "started", what="the job to start")
+        await wait_for(lambda: job_status(tail_system, store) == "started", what="the job to start")
         output = await asyncio.to_thread(tail_system.manage, "tailf_stop", "1")
         assert "sent the stop command" in output
         assert await recv(socket) == {"stopped": "stopped by an administrator"}
-        await wait_for(lambda: job_status(store) == "stopped", what="RQ to stop the job")
+        await wait_for(lambda: job_status(tail_system, store) == "stopped", what="RQ to stop the job")
     async with viewer(tail_system, carol) as socket:
         assert (await recv(socket))["initial"]
         append(tail_system.log_path, "after restart\n")

@@ -24,19 +24,22 @@ def row(output, file_id):
 def test_list_shows_a_file_without_a_job(tailf):
     output = run("tailf_list")
     assert output.splitlines()[0].split() == ["ID", "FILE", "JOB", "STATUS", "RUNNING", "VIEWERS"]
-    assert row(output, tailf)[2:] == [f"tailf-{tailf}", "-", "no", "0"]
+    assert row(output, tailf)[2:] == ["-", "-", "no", "0"]
 
 
 def test_list_shows_a_queued_job_and_its_viewers(tailf):
     log_tail_viewers.watch(tailf, "tailf.test.viewer1")
     log_tail_viewers.watch(tailf, "tailf.test.viewer2")
-    assert row(run("tailf_list"), tailf)[2:] == [f"tailf-{tailf}", "queued", "no", "2"]
+    job_id = log_tail_viewers.current_job_id(tailf)
+    assert job_id.startswith(f"tailf-{tailf}-")
+    assert row(run("tailf_list"), tailf)[2:] == [job_id, "queued", "no", "2"]
 
 
 def test_stop_cancels_a_queued_job_and_drops_its_viewers(tailf):
     log_tail_viewers.watch(tailf, "tailf.test.viewer")
-    assert run("tailf_stop", str(tailf)).strip() == f"tailf-{tailf}: cancelled the queued job"
-    assert f"tailf-{tailf}" not in django_rq.get_queue("tailf").job_ids
+    job_id = log_tail_viewers.current_job_id(tailf)
+    assert run("tailf_stop", str(tailf)).strip() == f"{job_id}: cancelled the queued job"
+    assert job_id not in django_rq.get_queue("tailf").job_ids
     assert row(run("tailf_list"), tailf)[3:] == ["canceled", "no", "0"]
 
 
@@ -46,13 +49,14 @@ def test_stop_sends_rqs_stop_command_to_a_started_job(tailf, monkeypatch):
     log_tail_viewers.watch(tailf, "tailf.test.viewer")
     log_tail_viewers.fetch_job(tailf).set_status(JobStatus.STARTED)
     log_files.connection().set(log_files.Keys(tailf).running, "token")
-    assert run("tailf_stop", str(tailf)).strip() == f"tailf-{tailf}: sent the stop command"
-    assert sent == [f"tailf-{tailf}"]
+    job_id = log_tail_viewers.current_job_id(tailf)
+    assert run("tailf_stop", str(tailf)).strip() == f"{job_id}: sent the stop command"
+    assert sent == [job_id]
     assert not log_tail_viewers.is_running(tailf) and log_tail_viewers.viewers(tailf) == 0
 
 
 def test_stop_without_a_job_and_with_an_unknown_id(tailf):
-    assert run("tailf_stop", str(tailf)).strip() == f"tailf-{tailf}: no job was running"
+    assert run("tailf_stop", str(tailf)).strip() == f"log file {tailf}: no job was running"
     with pytest.raises(CommandError, match="no log file"):
         run("tailf_stop", "999999")
     with pytest.raises(CommandError, match="no log file"):

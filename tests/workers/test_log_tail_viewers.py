@@ -11,7 +11,7 @@ def test_viewers_share_one_enqueued_job(tailf):
     assert log_tail_viewers.watch(tailf, "tailf.test.viewer1") is not None
     assert log_tail_viewers.watch(tailf, "tailf.test.viewer2") is None
     queue = django_rq.get_queue("tailf")
-    assert queue.job_ids.count(f"tailf-{tailf}") == 1
+    assert [job for job in queue.job_ids if job.startswith(f"tailf-{tailf}-")] == [log_tail_viewers.current_job_id(tailf)]
     assert log_tail_viewers.job_status(tailf) == "queued"
     assert not log_tail_viewers.is_running(tailf) and log_tail_viewers.viewers(tailf) == 2
     log_tail_viewers.unwatch(tailf, "tailf.test.viewer1")
@@ -28,3 +28,15 @@ def test_a_dead_job_is_enqueued_again_but_a_live_one_is_not(tailf):
     assert log_tail_viewers.ensure_job(tailf) is None  # its lock is alive
     log_files.connection().delete(keys.running)  # the lock expired: the job died
     assert log_tail_viewers.ensure_job(tailf) is not None
+
+
+def test_a_new_run_never_shares_its_rq_record_with_the_run_that_is_ending(tailf):
+    """RQ writes a job's end (finished, or failed if the record changed under it) after
+    the job has given up its lock; the next run must not be that record."""
+    ending = log_tail_viewers.ensure_job(tailf)
+    ending.set_status(JobStatus.STARTED)
+    log_files.connection().delete(log_files.Keys(tailf).starting)  # it took and gave up its lock
+    next_run = log_tail_viewers.ensure_job(tailf)
+    assert next_run is not None and next_run.id != ending.id
+    ending.set_status(JobStatus.FINISHED)  # RQ finishes the ending run
+    assert log_tail_viewers.job_status(tailf) == "queued"

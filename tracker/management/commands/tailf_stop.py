@@ -16,5 +16,6 @@ class Command(BaseCommand):
         found = log_files.file_id_of(file_id)
         if found is None:
             raise CommandError(f"no log file {file_id!r}; see manage.py tailf_list")
+        job = log_tail_viewers.current_job_id(found) or f"log file {found}"
         done = log_tail_viewers.stop(found)
-        self.stdout.write(f"{log_files.job_id(found)}: {done}")
+        self.stdout.write(f"{job}: {done}")
