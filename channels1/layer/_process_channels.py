@@ -285,10 +285,9 @@ class ProcessChannels:
             self._enqueue(channel, message)
 
     def _deliver(self, channel, message):
-        """On this loop: a message that another loop's reader read for a receive here."""
-        with self._lock:
-            if not self._give_to_waiter(channel, message):
-                self._enqueue(channel, message)
+        """On this loop: a message that another loop's reader read for a receive here.
+        That receive may have ended meanwhile, and another begun on a third loop."""
+        self._hand_over(channel, message)
 
     def _give_to_waiter(self, channel, message):
         waiters = self._waiters.get(channel)

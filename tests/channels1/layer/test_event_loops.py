@@ -121,6 +121,29 @@ async def test_what_redis_popped_for_a_reader_cancelled_with_its_loop_is_given_b
         assert [(channels, unpack_message(body)) for _, channels, body in envelopes] == [([name], {"i": 1})]
 
 
+async def test_a_message_handed_to_a_loop_whose_receive_ended_goes_on_to_a_receive_elsewhere(make_layer):
+    layer = make_layer()
+    name = await layer.new_channel()
+    here = (await layer._runtime()).process_channels
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    try:
+        there = asyncio.run_coroutine_threadsafe(layer._runtime(), loop).result(RECEIVE_TIMEOUT).process_channels
+        waiting = asyncio.ensure_future(layer.receive(name))
+        await wait_until(lambda: here._waiters.get(name))
+        # As another loop's reader hands over a message read for a receive there
+        # that has just ended.
+        body = pack_message(name, {"i": 0}, layer.max_message_size)
+        loop.call_soon_threadsafe(there._deliver, name, (layer._now_ms(), body))
+        assert await asyncio.wait_for(waiting, RECEIVE_TIMEOUT) == {"i": 0}
+        await layer.close()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
 def test_no_process_channel_message_is_lost_while_loops_of_several_threads_end(ends_quietly, make_layer, redis_url):
     """Each call of each thread runs on an event loop of its own that ends with it, while
     the readers of the other threads' loops take what is sent: every message is received
