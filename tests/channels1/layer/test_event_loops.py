@@ -1,6 +1,6 @@
 """One layer over many event loops: a loop closed without close() ends the layer's
 tasks quietly and gives back what they read, the next loop starts afresh, loops of
-async_to_sync in several threads share the layer, close() and flush() work from any
+async_to_sync in several threads share the layer and lose no message, close() and flush() work from any
 loop. Tests run on pytest-asyncio's function-scoped loops, as projects' tests do."""
 
 import asyncio
@@ -177,7 +177,6 @@ def test_no_process_channel_message_is_lost_while_loops_of_several_threads_end(e
         envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
     left = [(channels[0], unpack_message(body)) for _, channels, body in envelopes]
     assert sorted(left, key=repr) == sorted(unreceived, key=repr)
-    assert len(left) == threads * calls
 
 
 def test_sync_callers_in_several_threads_share_one_layer(ends_quietly, make_layer):
