@@ -1,7 +1,8 @@
 """One layer over many event loops: a loop closed without close() ends the layer's
 tasks quietly and gives back what they read, the next loop starts afresh, loops of
-async_to_sync in several threads share the layer and lose no message, close() and flush() work from any
-loop. Tests run on pytest-asyncio's function-scoped loops, as projects' tests do."""
+async_to_sync in several threads share the layer and lose no message, close() and
+flush() work from any loop. Tests run on pytest-asyncio's function-scoped loops, as
+projects' tests do."""
 
 import asyncio
 import threading
