@@ -7,6 +7,9 @@ import asyncio
 import collections
 import logging
 import time
+import uuid
+
+from redis.exceptions import ResponseError
 
 from ._codec import pack_envelope, unpack_envelope, unpack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
@@ -35,6 +38,11 @@ class ProcessChannels:
         self._waiters = collections.defaultdict(collections.deque)  # channel -> futures of receives
         self._task = None
         self._stopping = False
+        # A list of this reader alone, read first: an entry in it ends the blocking read.
+        self._wake_key = f"{layer.prefix}:wake:{uuid.uuid4().hex}"
+        self._woken = False  # the wake list may exist
+        self._connection = None  # the reader's own, see _pop()
+        self._reply_due = False  # a blocking read was sent and its reply not yet read
         self._last_sweep = time.monotonic()
 
     async def receive(self, channel):
@@ -68,7 +76,7 @@ class ProcessChannels:
                 self._task = asyncio.get_running_loop().create_task(self._read())
             sent_ms, body = await waiter
         except BaseException:
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 # Handed over just as the receive failed or was cancelled: keep it first in line.
                 with self._lock:
                     self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
@@ -109,7 +117,7 @@ class ProcessChannels:
             self._keys.append(key)
             if self._task is not None:
                 # Wake the reader so its next blocking read covers the new key.
-                await self._client.execute_command("RPUSH", self._keys[0], b"")
+                await self._wake()
         if len(self._known) > KNOWN_CHANNELS:
             self._known.clear()
         self._known.add(channel)
@@ -120,37 +128,66 @@ class ProcessChannels:
             self._queues.clear()
 
     async def stop(self):
-        """Stop by flag: the reader ends after its bounded blocking read returns.
-        Messages read but never received go back to the front of their lists."""
+        """Stop by flag, waking the reader from its blocking read. What that read took
+        is handed over even when the reader was cancelled with its event loop, and
+        messages read but never received go back to the front of their lists."""
         with self._lock:
             self._stopping = True  # no more hand-overs from other loops
         await asyncio.sleep(0)  # those already on their way arrive first
         if self._task is not None:
+            if not self._task.done() or self._reply_due:
+                try:
+                    await self._wake()
+                except Exception as error:  # the read ends with its timeout instead
+                    logger.error("Waking the reader of process channels %s failed: %s", self._keys, error)
             # Not shield(): a reader cancelled with its event loop has ended, quietly.
             await asyncio.wait([self._task])
+            await self._finish_read()
         with self._lock:
             fail_waiters(self._waiters)
             unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
             self._queues.clear()
-        if not unread:
+        if not unread and not self._woken:
             return
         pipe = self._client.pipeline(transaction=False)
         for channel, queue in unread:
             envelopes = [pack_envelope(sent_ms, channel, body) for sent_ms, body in queue]
             pipe.lpush(self._layer._process_key(channel), *reversed(envelopes))
+        if self._woken:
+            pipe.delete(self._wake_key)
         try:
             await pipe.execute()
         except Exception as error:
-            logger.error("Handing back %d unread process channel message(s) failed: %s", len(unread), error)
+            if unread:
+                logger.error("Handing back %d unread process channel message(s) failed: %s", len(unread), error)
+            else:
+                logger.warning("Removing the wake-up list %s failed: %s", self._wake_key, error)
+
+    async def _wake(self):
+        self._woken = True
+        await self._client.execute_command("RPUSH", self._wake_key, b"")
+
+    async def _finish_read(self):
+        """Take the reply of a read that the reader's cancellation interrupted: Redis
+        popped its entries all the same, and they exist nowhere else."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if self._reply_due:
+                reply = await self._take_reply(connection)
+                if reply:
+                    self._dispatch_reply(reply)
+        except Exception as error:
+            logger.error("Reading process channels %s as the reader stopped failed: %s", self._keys, error)
+        finally:
+            await connection.disconnect()
 
     async def _read(self):
         layer = self._layer
         while not self._stopping:
             try:
-                reply = await self._client.execute_command(
-                    "BLMPOP", layer.block_timeout, len(self._keys), *self._keys,
-                    "LEFT", "COUNT", layer.receive_batch_size,
-                )
+                reply = await self._pop()
             except Exception as error:
                 end_if_cancelled()
                 if is_wrong_type(error):
@@ -160,14 +197,47 @@ class ProcessChannels:
                 await asyncio.sleep(layer.retry_delay)
                 continue
             if reply:
-                for data in reply[1]:
-                    if data:
-                        self._dispatch_entry(reply[0].decode(), data)
+                self._dispatch_reply(reply)
                 if len(self._keys) > 1:
                     # BLMPOP pops from the first non-empty list: take turns.
                     self._keys.append(self._keys.pop(0))
             self._sweep()
             end_if_cancelled()
+
+    async def _pop(self):
+        """One bounded blocking read of the wake list and this process's lists, on the
+        reader's own connection. Not through execute_command(), which drops the
+        connection when the read is cancelled: the event loop's end cancels the reader,
+        and what Redis popped for it would be lost. The reply is left for stop()."""
+        if self._connection is None:
+            self._connection = self._client.connection_pool.make_connection()
+        keys = [self._wake_key, *self._keys]
+        await self._connection.send_command(
+            "BLMPOP", self._layer.block_timeout, len(keys), *keys, "LEFT", "COUNT", self._layer.receive_batch_size,
+        )
+        self._reply_due = True
+        return await self._take_reply(self._connection)
+
+    async def _take_reply(self, connection):
+        try:
+            reply = await connection.read_response(disconnect_on_error=False)
+        except asyncio.CancelledError:
+            raise  # the connection keeps the reply
+        except ResponseError:
+            self._reply_due = False
+            raise
+        except BaseException:
+            self._reply_due = False
+            await connection.disconnect()
+            raise
+        self._reply_due = False
+        return reply
+
+    def _dispatch_reply(self, reply):
+        key, entries = reply
+        for data in entries:
+            if data:  # not a wake-up
+                self._dispatch_entry(key.decode(), data)
 
     def _dispatch_entry(self, key, data):
         try:
@@ -215,10 +285,9 @@ class ProcessChannels:
             self._enqueue(channel, message)
 
     def _deliver(self, channel, message):
-        """On this loop: a message that another loop's reader read for a receive here."""
-        with self._lock:
-            if not self._give_to_waiter(channel, message):
-                self._enqueue(channel, message)
+        """On this loop: a message that another loop's reader read for a receive here.
+        That receive may have ended meanwhile, and another begun on a third loop."""
+        self._hand_over(channel, message)
 
     def _give_to_waiter(self, channel, message):
         waiters = self._waiters.get(channel)
