@@ -5,6 +5,7 @@ and each socket's consumers get the ``websocket.disconnect`` the Daphne never se
 import asyncio
 import logging
 
+from .layer._tasks import end_if_cancelled
 from .sessions import NEXT_ORDER_KEY, session_for_reply_channel
 
 logger = logging.getLogger("channels1.worker")
@@ -41,6 +42,7 @@ class DeadDaphneSweeper:
                     await self._disconnect(reply_channel, path)
             except Exception as error:
                 logger.warning("Looking for the sockets of stopped Daphnes failed: %s", error)
+            end_if_cancelled()
 
     async def _disconnect(self, reply_channel, path):
         order = await asyncio.get_running_loop().run_in_executor(self.executor, _next_order, reply_channel)

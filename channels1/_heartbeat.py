@@ -7,6 +7,8 @@ import logging
 
 from django.conf import settings
 
+from .layer._tasks import end_if_cancelled
+
 logger = logging.getLogger("channels1.heartbeat")
 
 DEFAULT_INTERVAL = 5
@@ -46,6 +48,7 @@ class Heartbeat:
                 if not failing:  # once per outage
                     logger.warning("Recording the heartbeat of this %s failed: %s", self.kind, error)
                 failing = True
+            end_if_cancelled()
             await asyncio.sleep(self.interval)
 
     async def stop(self):

@@ -10,6 +10,7 @@ import uuid
 import redis.asyncio
 
 from .exceptions import REDIS_UNREACHABLE
+from .layer._tasks import end_if_cancelled
 from .redis_server import redact
 
 logger = logging.getLogger("channels1.redis")
@@ -62,6 +63,7 @@ class RedisWatch:
                 await self.epoch()
             except REDIS_UNREACHABLE:
                 pass
+            end_if_cancelled()
             await asyncio.sleep(CHECK_INTERVAL)
 
     def _unreachable(self, now, error):

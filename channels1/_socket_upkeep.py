@@ -10,6 +10,7 @@ from channels.exceptions import ChannelFull
 from django.conf import settings
 
 from .asgi import routing_for
+from .layer._tasks import end_if_cancelled
 from .routing import Router
 
 logger = logging.getLogger("channels1.bridge")
@@ -52,6 +53,7 @@ class SocketUpkeep:
             except Exception as error:
                 logger.warning("%s of the open sockets failed: %s; trying again in %s s",
                                job.__name__.capitalize(), error, interval)
+            end_if_cancelled()
 
     async def refresh(self):
         channels = [socket.reply_channel for socket in self.sockets()]
