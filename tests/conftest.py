@@ -13,6 +13,14 @@ from channels1.redis_server import RedisServer
 from workers import log_files, log_tail_viewers
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--layer-redis", choices=("single", "shards"), default="single",
+        help="what the channel layer's tests run on: one server (the default), or three "
+        "separate servers as the layer's shards",
+    )
+
+
 class ExternalRedis:
     """Stands in for RedisServer when TEST_REDIS_URL names a running server."""
 

@@ -99,10 +99,12 @@ DATABASES = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{socket_path_in(VAR_DIR)}"
+# The channel layer may spread over several servers; the cache and RQ stay on REDIS_URL.
+CHANNEL_LAYER_URLS = env_list("CHANNEL_LAYER_URLS") or [REDIS_URL]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels1.layer.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
+        "CONFIG": {"hosts": CHANNEL_LAYER_URLS, "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
     },
 }
 

@@ -1,6 +1,6 @@
-"""Process-specific channels (`name!local`): one reader per process takes every
-envelope sent to this process's lists in one blocking call and hands each message
-to the local waiters of its channel. A layer running on several event loops (one
+"""Process-specific channels (`name!local`): one reader per process (and per host
+holding its lists) takes every envelope sent to this process's lists in one blocking
+call and hands each message to the local waiters of its channel. A layer running on several event loops (one
 per async_to_sync call) has a reader on each; they hand messages to each other."""
 
 import asyncio
@@ -22,16 +22,16 @@ class ProcessChannels:
     waiters change only under the layer's hand-over lock, since the readers of the
     layer's other loops look into them from their threads."""
 
-    def __init__(self, layer, client, loop):
+    def __init__(self, layer, shards, loop):
         self._layer = layer
-        self._client = client
+        self._shards = shards
         self._loop = loop
         self._lock = layer._handover_lock
-        self._keys = []  # the lists of this process: usually one
+        self._keys = {}  # host index -> the lists of this process there: usually one list in all
         self._known = set()  # channels whose list is among them
         self._queues = {}  # channel -> deque of (sent_ms, body) read for nobody yet
         self._waiters = collections.defaultdict(collections.deque)  # channel -> futures of receives
-        self._task = None
+        self._readers = {}  # host index -> its reader task
         self._stopping = False
         self._last_sweep = time.monotonic()
 
@@ -47,8 +47,6 @@ class ProcessChannels:
         try:
             if channel not in self._known:
                 await self._listen(channel)
-            if self._task is None:
-                self._task = asyncio.get_running_loop().create_task(self._read())
             sent_ms, body = await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled():
@@ -85,13 +83,17 @@ class ProcessChannels:
         return None
 
     async def _listen(self, channel):
-        """Make the reader cover the list of this channel's process."""
+        """Make the reader of its host cover the list of this channel's process."""
         key = self._layer._process_key(channel)
-        if key not in self._keys:
-            self._keys.append(key)
-            if self._task is not None:
+        index = self._shards.index(key)
+        keys = self._keys.setdefault(index, [])
+        if key not in keys:
+            keys.append(key)
+            if index in self._readers:
                 # Wake the reader so its next blocking read covers the new key.
-                await self._client.execute_command("RPUSH", self._keys[0], b"")
+                await self._shards.clients[index].execute_command("RPUSH", keys[0], b"")
+            else:
+                self._readers[index] = self._loop.create_task(self._read(index))
         if len(self._known) > KNOWN_CHANNELS:
             self._known.clear()
         self._known.add(channel)
@@ -107,44 +109,49 @@ class ProcessChannels:
         with self._lock:
             self._stopping = True  # no more hand-overs from other loops
         await asyncio.sleep(0)  # those already on their way arrive first
-        if self._task is not None:
+        if self._readers:
             # Not shield(): a reader cancelled with its event loop has ended, quietly.
-            await asyncio.wait([self._task])
+            await asyncio.wait(list(self._readers.values()))
         with self._lock:
             fail_waiters(self._waiters)
             unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
             self._queues.clear()
         if not unread:
             return
-        pipe = self._client.pipeline(transaction=False)
+        pipes = {}
         for channel, queue in unread:
+            key = self._layer._process_key(channel)
+            pipe = pipes.get(self._shards.index(key))
+            if pipe is None:
+                pipe = pipes[self._shards.index(key)] = self._shards.client(key).pipeline(transaction=False)
             envelopes = [pack_envelope(sent_ms, channel, body) for sent_ms, body in queue]
-            pipe.lpush(self._layer._process_key(channel), *reversed(envelopes))
-        try:
-            await pipe.execute()
-        except Exception as error:
-            logger.error("Handing back %d unread process channel message(s) failed: %s", len(unread), error)
+            pipe.lpush(key, *reversed(envelopes))
+        results = await asyncio.gather(*(pipe.execute() for pipe in pipes.values()), return_exceptions=True)
+        for error in results:
+            if isinstance(error, Exception):
+                logger.error("Handing back %d unread process channel message(s) failed: %s", len(unread), error)
 
-    async def _read(self):
+    async def _read(self, index):
         layer = self._layer
+        client, keys = self._shards.clients[index], self._keys[index]
         while not self._stopping:
             try:
-                reply = await self._client.execute_command(
-                    "BLMPOP", layer.block_timeout, len(self._keys), *self._keys,
+                reply = await client.execute_command(
+                    "BLMPOP", layer.block_timeout, len(keys), *keys,
                     "LEFT", "COUNT", layer.receive_batch_size,
                 )
             except Exception as error:
                 end_if_cancelled()
-                logger.error("Reading process channels %s failed: %s", self._keys, error)
+                logger.error("Reading process channels %s failed: %s", keys, error)
                 await asyncio.sleep(layer.retry_delay)
                 continue
             if reply:
                 for data in reply[1]:
                     if data:
                         self._dispatch(*unpack_envelope(data))
-                if len(self._keys) > 1:
+                if len(keys) > 1:
                     # BLMPOP pops from the first non-empty list: take turns.
-                    self._keys.append(self._keys.pop(0))
+                    keys.append(keys.pop(0))
             self._sweep()
             end_if_cancelled()
 

@@ -5,6 +5,7 @@ it. Messages of a receiver that went silent are taken over by another."""
 import asyncio
 import collections
 import dataclasses
+import functools
 import logging
 import time
 
@@ -34,16 +35,16 @@ class Delivery:
 
 
 class Streams:
-    def __init__(self, layer, client, batcher, consumer):
+    def __init__(self, layer, shards, consumer):
         self._layer = layer
-        self._client = client
-        self._batcher = batcher
+        self._shards = shards
         self._consumer = consumer
         self._groups = set()
         self._held = {}  # stream key -> {id: Delivery} taken and not yet acknowledged
         self._buffered = collections.defaultdict(collections.deque)
         self._waiters = collections.defaultdict(collections.deque)
         self._fetchers = {}
+        self._blocking_reads = {}  # stream keys of one host -> its blocking take in flight
         self._last_reclaim = 0.0
         self._keeper = None
         self._stopping = False
@@ -53,11 +54,63 @@ class Streams:
     async def take(self, channels, max_messages, block):
         """Up to max_messages deliveries from any of the channels: what this process
         already holds first, then messages whose receiver went silent, then new ones
-        in one read over all channels (blocking, bounded, if block and none yet)."""
+        in one read over all channels of each host (blocking, bounded, if block and
+        none yet)."""
         taken = self._take_buffered(channels, max_messages)
         if taken:
             return taken
         keys = [self._layer._stream_key(channel) for channel in channels]
+        by_shard = self._shards.split(keys)
+        if len(by_shard) == 1:
+            taken = await self._take_from(channels, keys, max_messages, block, self._reclaim_due())
+        else:
+            taken = await self._take_from_shards(dict(zip(keys, channels)), by_shard, max_messages, block)
+        # A fair share per channel can come to a few more than asked for: keep those.
+        for delivery in taken[max_messages:]:
+            self._buffered[delivery.channel].append(delivery)
+        return taken[:max_messages]
+
+    async def _take_from_shards(self, channel_of, by_shard, max_messages, block):
+        """Channels on several hosts: a non-blocking take on each at once; if none
+        has anything, a blocking read on each, and the first to answer answers. The
+        others are never cancelled: they keep what they read for the next take."""
+        reclaim = self._reclaim_due()
+        share = -(-max_messages // len(by_shard))
+        results = await asyncio.gather(*(
+            self._take_from([channel_of[key] for key in keys], keys, share, False, reclaim)
+            for keys in by_shard.values()
+        ), return_exceptions=True)
+        taken = [delivery for result in results if not isinstance(result, BaseException) for delivery in result]
+        failed = [result for result in results if isinstance(result, BaseException)]
+        if failed:
+            self._hand_back(taken)
+            raise failed[0]
+        if taken or not block or self._stopping:
+            return taken
+        reads = []
+        for keys in by_shard.values():
+            read = self._blocking_reads.get(tuple(keys))
+            if read is None:
+                read = asyncio.ensure_future(
+                    self._take_from([channel_of[key] for key in keys], keys, max_messages, True, False)
+                )
+                read.add_done_callback(functools.partial(self._blocking_read_done, tuple(keys)))
+                self._blocking_reads[tuple(keys)] = read
+            reads.append(read)
+        done, _ = await asyncio.wait(reads, return_when=asyncio.FIRST_COMPLETED)
+        for read in done:
+            if not read.cancelled() and read.exception() is not None:
+                raise read.exception()
+        return self._take_buffered(list(channel_of.values()), max_messages)
+
+    def _blocking_read_done(self, keys, read):
+        del self._blocking_reads[keys]
+        if not read.cancelled() and read.exception() is None:
+            for delivery in read.result():
+                self._buffered[delivery.channel].append(delivery)
+
+    async def _take_from(self, channels, keys, max_messages, block, reclaim):
+        """A take from channels whose streams are all on one host."""
         present = await self._ensure_groups(keys, create=block)
         if len(present) < len(keys):
             channels = [channel for channel, key in zip(channels, keys) if key in present]
@@ -66,7 +119,7 @@ class Streams:
                 return []
         taken = []
         try:
-            if self._reclaim_due():
+            if reclaim:
                 taken = await self._reclaim(channels, keys, max_messages)
             if len(taken) < max_messages:
                 blocking = block and not taken and not self._stopping
@@ -91,10 +144,7 @@ class Streams:
             # What was read before the failure goes back at once, not held forever.
             self._hand_back(taken)
             raise
-        # A fair share per channel can come to a few more than asked for: keep those.
-        for delivery in taken[max_messages:]:
-            self._buffered[delivery.channel].append(delivery)
-        return taken[:max_messages]
+        return taken
 
     def abandon(self, delivery):
         self._held.get(delivery.key, {}).pop(delivery.id, None)
@@ -107,7 +157,7 @@ class Streams:
         idle = int(self._layer.visibility_timeout * 1000)
         for delivery in deliveries:
             self._held.get(delivery.key, {}).pop(delivery.id, None)
-            self._batcher.command(
+            self._shards.batcher(delivery.key).command(
                 "XCLAIM", delivery.key, GROUP, self._consumer, 0, delivery.id,
                 "IDLE", idle, "RETRYCOUNT", delivery.deliveries - 1, "JUSTID",
             ).add_done_callback(_log_failure)
@@ -117,7 +167,7 @@ class Streams:
         held = self._held.get(delivery.key)
         if held is not None:
             held.pop(delivery.id, None)
-        self._batcher.ack(delivery.key, GROUP, delivery.id)
+        self._shards.batcher(delivery.key).ack(delivery.key, GROUP, delivery.id)
 
     # Receiving one channel at a time (the channels 4 interface)
 
@@ -182,7 +232,7 @@ class Streams:
         missing = [key for key in keys if key not in self._groups]
         if not missing:
             return keys
-        pipe = self._client.pipeline(transaction=False)
+        pipe = self._shards.client(missing[0]).pipeline(transaction=False)
         for key in missing:
             # Id 0: a group made after the first sends still delivers them.
             if create:
@@ -211,7 +261,7 @@ class Streams:
     async def _reclaim(self, channels, keys, max_messages):
         layer = self._layer
         taken, dropped = await RECLAIM(
-            self._client,
+            self._shards.client(keys[0]),
             keys,
             [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
         )
@@ -237,7 +287,7 @@ class Streams:
             args += ["BLOCK", int(layer.block_timeout * 1000)]
         args += ["STREAMS", *keys]
         args += [">"] * len(keys)
-        reply = await self._client.execute_command(*args)
+        reply = await self._shards.client(keys[0]).execute_command(*args)
         if not reply:
             return []
         channel_of = dict(zip(keys, channels))
@@ -277,7 +327,7 @@ class Streams:
                 if not held:
                     continue
                 try:
-                    await EXTEND(self._client, [key], [GROUP, self._consumer, *held])
+                    await EXTEND(self._shards.client(key), [key], [GROUP, self._consumer, *held])
                 except Exception as error:
                     end_if_cancelled()
                     logger.error("Extending the visibility of messages on %s failed: %s", key, error)
@@ -296,6 +346,8 @@ class Streams:
         if self._fetchers:
             # Not shield(): fetchers cancelled with their event loop have ended, quietly.
             await asyncio.wait(list(self._fetchers.values()))
+        if self._blocking_reads:
+            await asyncio.wait(list(self._blocking_reads.values()))
         fail_waiters(self._waiters)
         if self._keeper is not None:
             self._keeper.cancel()
@@ -303,9 +355,12 @@ class Streams:
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
         self._buffered.clear()
         self._hand_back(buffered)
-        await self._batcher.drained()
+        await asyncio.gather(*(batcher.drained() for batcher in self._shards.batchers))
         if self._groups and not any(self._held.values()):
-            await FORGET_CONSUMER(self._client, sorted(self._groups), [GROUP, self._consumer])
+            await asyncio.gather(*(
+                FORGET_CONSUMER(self._shards.clients[index], keys, [GROUP, self._consumer])
+                for index, keys in self._shards.split(sorted(self._groups)).items()
+            ))
 
 
 def fail_waiters(waiters_by_channel):

@@ -12,14 +12,13 @@ import time
 import uuid
 import weakref
 
-import redis.asyncio
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
 
-from ._batcher import Batcher
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
+from ._shards import Shards, tagged_key
 from ._streams import Streams
 
 logger = logging.getLogger("channels1.layer")
@@ -71,6 +70,8 @@ class RedisChannelLayer(BaseChannelLayer):
     ):
         super().__init__(expiry=expiry, capacity=capacity)
         self.hosts = _parse_hosts(hosts)
+        if "{" in prefix or "}" in prefix:
+            raise ValueError(f"prefix cannot contain braces: they would change where keys live ({prefix!r})")
         self.prefix = prefix
         self.group_expiry = group_expiry
         self.channel_capacity = self.compile_capacities(channel_capacity or {})
@@ -105,7 +106,7 @@ class RedisChannelLayer(BaseChannelLayer):
             key, kind, data = self._process_key(channel), "l", pack_envelope(now, channel, body)
         else:
             key, kind, data = self._stream_key(channel), "s", body
-        sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+        sent = await runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
         if not sent:
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
 
@@ -129,28 +130,32 @@ class RedisChannelLayer(BaseChannelLayer):
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
         key = self._group_key(group)
+        batcher = runtime.shards.batcher(key)
         await asyncio.gather(
-            runtime.batcher.command("ZADD", key, self._now_ms(), channel),
-            runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
+            batcher.command("ZADD", key, self._now_ms(), channel),
+            batcher.command("PEXPIRE", key, self.group_expiry * 1000),
         )
 
     async def group_discard(self, group, channel):
         self.require_valid_group_name(group)
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
-        await runtime.batcher.command("ZREM", self._group_key(group), channel)
+        key = self._group_key(group)
+        await runtime.shards.batcher(key).command("ZREM", key, channel)
 
     async def group_send(self, group, message):
-        """Send to every member of a group: one write per receiving process. Members
-        over capacity are skipped and counted in a WARNING; never raises ChannelFull."""
+        """Send to every member of a group: one write per receiving process, and one
+        round trip per host holding members. Members over capacity are skipped and
+        counted in a WARNING; never raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
         body = pack_message(group, message, self.max_message_size, self.crypter)
         key = self._group_key(group)
         now = self._now_ms()
+        batcher = runtime.shards.batcher(key)
         _, members = await asyncio.gather(
-            runtime.batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
-            runtime.batcher.command("ZRANGE", key, 0, -1),
+            batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
+            batcher.command("ZRANGE", key, 0, -1),
         )
         by_process = {}
         sends = []
@@ -164,7 +169,7 @@ class RedisChannelLayer(BaseChannelLayer):
             data = pack_envelope(now, channels, body)
             sends.append((channels[0], len(channels), process_key, "l", data))
         results = await asyncio.gather(*(
-            runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+            runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
             for channel, _, key, kind, data in sends
         ))
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
@@ -175,13 +180,14 @@ class RedisChannelLayer(BaseChannelLayer):
         """Delete everything under this layer's prefix, and what the layer's event
         loops read from it and hold in memory. Usable from any event loop."""
         runtime = await self._runtime()
-        cursor = 0
-        while True:
-            cursor, keys = await runtime.client.scan(cursor, match=f"{self.prefix}:*", count=1000)
-            if keys:
-                await runtime.client.unlink(*keys)
-            if not cursor:
-                break
+        for client in runtime.shards.clients:
+            cursor = 0
+            while True:
+                cursor, keys = await client.scan(cursor, match=f"{self.prefix}:*", count=1000)
+                if keys:
+                    await client.unlink(*keys)
+                if not cursor:
+                    break
         for other in self._live_runtimes():
             other.forget_unread()
 
@@ -314,13 +320,13 @@ class RedisChannelLayer(BaseChannelLayer):
         return sent_ms < self._now_ms() - self.expiry * 1000
 
     def _stream_key(self, channel):
-        return f"{self.prefix}:c:{channel}"
+        return tagged_key(self.prefix, "c", channel)
 
     def _process_key(self, channel):
-        return f"{self.prefix}:p:{channel.partition('!')[0]}"
+        return tagged_key(self.prefix, "p", channel.partition("!")[0])
 
     def _group_key(self, group):
-        return f"{self.prefix}:g:{group}"
+        return tagged_key(self.prefix, "g", group)
 
     def __str__(self):
         return f"{self.__class__.__name__}(hosts={self.hosts}, prefix={self.prefix!r})"
@@ -334,14 +340,9 @@ class _Runtime:
         self.layer = layer
         self.loop = loop
         self.closed = concurrent.futures.Future()  # done once close() has finished
-        # One host today; sharding would pick a client per key here.
-        self.client = redis.asyncio.Redis.from_url(layer.hosts[0], **{
-            "max_connections": 64, "socket_connect_timeout": 5, "health_check_interval": 30,
-            **layer.connection_kwargs,
-        })
-        self.batcher = Batcher(self.client)
-        self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
-        self.process_channels = ProcessChannels(layer, self.client, loop)
+        self.shards = Shards(layer.hosts, layer.connection_kwargs)
+        self.streams = Streams(layer, self.shards, layer.consumer)
+        self.process_channels = ProcessChannels(layer, self.shards, loop)
         self.started = False
         self._starting = None
         self._closing = False
@@ -354,13 +355,10 @@ class _Runtime:
     async def _start(self):
         try:
             before = time.time()
-            seconds, micros = await self.client.time()
+            seconds, micros = await self.shards.clients[0].time()
             after = time.time()
             self.layer._clock_offset_ms = int((seconds + micros / 1e6 - (before + after) / 2) * 1000)
-            pipe = self.client.pipeline(transaction=False)
-            for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER):
-                pipe.execute_command("SCRIPT", "LOAD", script.source)
-            await pipe.execute()
+            await asyncio.gather(*(_load_scripts(client) for client in self.shards.clients))
         except BaseException:
             self._starting = None
             raise
@@ -374,9 +372,9 @@ class _Runtime:
         try:
             await self.process_channels.stop()
             await self.streams.stop()
-            await self.batcher.close()
+            await asyncio.gather(*(batcher.close() for batcher in self.shards.batchers))
         finally:
-            await self.client.aclose()
+            await asyncio.gather(*(client.aclose() for client in self.shards.clients))
             if not self.closed.done():
                 self.closed.set_result(None)
 
@@ -402,6 +400,15 @@ def _parse_hosts(hosts):
             urls.append(f"redis://{host[0]}:{host[1]}/0")
         else:
             raise ValueError(f"Cannot use {host!r} as a Redis host: give a redis:// or unix:// URL")
-    if len(urls) != 1:
-        raise ValueError("This layer runs on exactly one Redis host for now; give one URL in hosts")
+    if not urls:
+        raise ValueError("hosts must name at least one Redis host")
+    if len(set(urls)) != len(urls):
+        raise ValueError(f"hosts names a Redis host twice: {urls}")
     return urls
+
+
+async def _load_scripts(client):
+    pipe = client.pipeline(transaction=False)
+    for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER):
+        pipe.execute_command("SCRIPT", "LOAD", script.source)
+    await pipe.execute()

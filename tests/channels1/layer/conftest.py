@@ -1,4 +1,8 @@
+"""Fixtures of the layer's tests. ``--layer-redis=shards`` runs them on three separate
+servers as the layer's shards instead of the one test server."""
+
 import asyncio
+import contextlib
 import gc
 import logging
 import uuid
@@ -7,22 +11,70 @@ import pytest
 import redis
 
 from channels1.layer import RedisChannelLayer
+from channels1.layer._shards import hash_tag, shard_of
+from channels1.redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def three_hosts(redis_url, tmp_path_factory):
+    """The test server and two more, each on its own: three shards."""
+    with contextlib.ExitStack() as stack:
+        others = [stack.enter_context(RedisServer(tmp_path_factory.mktemp("shard"))) for _ in range(2)]
+        yield [redis_url, *(server.url for server in others)]
+
+
+@pytest.fixture(scope="session")
+def layer_hosts(request, redis_url):
+    """The hosts every layer of these tests is given."""
+    if request.config.getoption("--layer-redis") == "shards":
+        return request.getfixturevalue("three_hosts")
+    return [redis_url]
+
+
+class LayerRedis:
+    """Synchronous clients of the servers under the layer, to look at its keys."""
+
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self.servers = [redis.Redis.from_url(url) for url in hosts]
+
+    def of(self, key):
+        """The server that holds ``key``."""
+        return self.servers[shard_of(self.hosts, hash_tag(key)) if len(self.hosts) > 1 else 0]
+
+    def keys(self, pattern):
+        return [key for server in self.servers for key in server.keys(pattern)]
+
+    def connected_clients(self):
+        return sum(server.info("clients")["connected_clients"] for server in self.servers)
+
+    def close(self):
+        for server in self.servers:
+            server.close()
 
 
 @pytest.fixture
-def make_layer(redis_url):
-    """Builds layers on the test Redis under a prefix of this test's own; every layer
-    made in a test shares that prefix, as processes of one deployment do."""
+def layer_redis(layer_hosts):
+    servers = LayerRedis(layer_hosts)
+    yield servers
+    servers.close()
+
+
+def layer_maker(hosts):
+    """Builds layers on ``hosts`` under a prefix of this test's own; every layer made
+    in a test shares that prefix, as processes of one deployment do."""
     prefix = f"test{uuid.uuid4().hex[:8]}"
-    made = []
 
     def make(**config):
-        layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix, **config)
-        made.append(layer)
-        return layer
+        return RedisChannelLayer(hosts=hosts, prefix=prefix, **config)
 
     make.prefix = prefix
-    yield make
+    return make
+
+
+@pytest.fixture
+def make_layer(layer_hosts):
+    return layer_maker(layer_hosts)
 
 
 @pytest.fixture
@@ -42,14 +94,13 @@ def vanish(layer):
 
 
 @pytest.fixture
-def ends_quietly(redis_url, caplog):
+def ends_quietly(layer_redis, caplog):
     """Watches the layers passed to it, and checks after the test's event loop closed
     that they ended quietly with it: no runtime left, nothing logged at WARNING or
     above (as a task destroyed while pending would be), their connections closed.
     Request it before any async fixture: set up before pytest-asyncio's loop, it is
     torn down after that loop. ``ends_quietly.then(check)`` adds a check run last."""
-    server = redis.Redis.from_url(redis_url)
-    baseline = connected_clients(server)
+    baseline = layer_redis.connected_clients()
     layers, loops, checks = [], [], []
 
     def watch(layer):
@@ -76,13 +127,9 @@ def ends_quietly(redis_url, caplog):
         if record.levelno >= logging.WARNING
     ]
     assert problems == []
-    asyncio.run(wait_until(lambda: connected_clients(server) <= baseline))
+    asyncio.run(wait_until(lambda: layer_redis.connected_clients() <= baseline))
     for check in checks:
         check()
-
-
-def connected_clients(server):
-    return server.info("clients")["connected_clients"]
 
 
 async def wait_until(condition, timeout=10):

@@ -5,7 +5,6 @@ at-most-once mode."""
 import asyncio
 import logging
 
-import redis
 import redis.exceptions
 
 from .conftest import vanish
@@ -47,7 +46,7 @@ async def test_a_busy_receiver_keeps_its_messages(make_layer):
     await other.close()
 
 
-async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, caplog, redis_url):
+async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, caplog, layer_redis):
     layers = [make_layer(visibility_timeout=0.3, max_deliveries=2) for _ in range(3)]
     await layers[0].send("test.poison", {"n": 1})
     [first] = await layers[0].receive_batch(["test.poison"], 10)
@@ -60,7 +59,8 @@ async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, 
     with caplog.at_level(logging.ERROR, logger="channels1.layer"):
         assert await layers[2].receive_batch(["test.poison"], 10, block=False) == []
     assert "on channel test.poison: delivered 2 times and never acknowledged" in caplog.text
-    assert redis.Redis.from_url(redis_url).xlen(f"{make_layer.prefix}:c:test.poison") == 0
+    key = f"{make_layer.prefix}:c:{{test.poison}}"
+    assert layer_redis.of(key).xlen(key) == 0
     await layers[2].close()
 
 
@@ -140,8 +140,8 @@ async def test_a_failed_take_hands_back_what_it_had_read(make_layer, monkeypatch
     await other.close()
 
 
-async def test_a_non_blocking_take_on_a_missing_channel_creates_nothing(make_layer, redis_url):
+async def test_a_non_blocking_take_on_a_missing_channel_creates_nothing(make_layer, layer_redis):
     layer = make_layer()
     assert await layer.receive_batch(["test.never"], 10, block=False) == []
-    assert not redis.Redis.from_url(redis_url).exists(f"{make_layer.prefix}:c:test.never")
+    assert layer_redis.keys(f"{make_layer.prefix}:*test.never*") == []
     await layer.close()
