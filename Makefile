@@ -28,11 +28,14 @@ run: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -c worker=$(WORKERS)
 
 # The whole suite runs on the embedded Valkey that `make run` uses; the layer's suite
-# runs again on three servers as shards, and on Debian's Redis 7.0 where it is installed.
+# runs again on three servers as shards, on a Redis Cluster of three primaries, and on
+# Debian's Redis 7.0 where it is installed.
 test: venv system-packages
 	REDIS_SERVER="$$($(BIN)/python -m channels1.redis_server --bundled)" $(BIN)/pytest
-	@echo "== the layer on three servers as shards"
-	REDIS_SERVER="$$($(BIN)/python -m channels1.redis_server --bundled)" $(BIN)/pytest tests/channels1/layer -q --layer-redis=shards
+	@for topology in shards cluster; do \
+		echo "== the layer on $$topology"; \
+		REDIS_SERVER="$$($(BIN)/python -m channels1.redis_server --bundled)" $(BIN)/pytest tests/channels1/layer -q --layer-redis=$$topology || exit 1; \
+	done
 	@if command -v redis-server >/dev/null; then \
 		echo "== the layer on $$(redis-server --version | cut -d' ' -f1-3)"; \
 		REDIS_SERVER="$$(command -v redis-server)" $(BIN)/pytest tests/channels1/layer -q; \

@@ -159,10 +159,11 @@ class RedisServer:
     `data_dir=None` uses a fresh temporary directory, removed on stop. `port=0` (the
     default) serves only on the unix socket `<data_dir>/redis.sock`; `port=None` picks
     a free TCP port; `unix_socket=False` disables the socket when a port is given.
+    `extra_args` go to the server after the others (`["--cluster-enabled", "yes"]`).
     """
 
     def __init__(self, data_dir=None, *, unix_socket=None, port=0, persist=False,
-                 executable=None, startup_timeout=10.0):
+                 executable=None, startup_timeout=10.0, extra_args=()):
         self._owns_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="channels1-redis-")).resolve()
         self.port = _free_port() if port is None else int(port)
@@ -170,6 +171,7 @@ class RedisServer:
             unix_socket = None if self.port else self.data_dir / SOCKET_NAME
         self.unix_socket = Path(unix_socket).resolve() if unix_socket else None
         self.persist = persist
+        self.extra_args = list(extra_args)
         self.executable = executable
         self.startup_timeout = startup_timeout
         self.log_path = self.data_dir / LOG_NAME
@@ -188,7 +190,7 @@ class RedisServer:
     def command(self):
         executable = self.executable or find_redis_server()
         return [executable, *server_args(self.data_dir, self.unix_socket, self.port,
-                                         persist=self.persist)]
+                                         persist=self.persist), *self.extra_args]
 
     def ping(self, timeout=0.5):
         return ping(self.unix_socket, self.port, timeout)
@@ -243,6 +245,85 @@ class RedisServer:
             terminate(process, timeout)
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+CLUSTER_SLOTS = 16384
+
+
+class LocalCluster:
+    """A Redis Cluster of local servers on TCP ports for tests and benchmarks, formed
+    with CLUSTER commands (no extra tools): ``primaries`` share the slots evenly, and
+    each has ``replicas`` that take over if it dies. Usable as a context manager."""
+
+    def __init__(self, primaries=3, replicas=0, *, executable=None, node_timeout_ms=2000, startup_timeout=30.0):
+        self.primary_count = primaries
+        self.startup_timeout = startup_timeout
+        # Bus ports of their own: the default (port + 10000) may be past 65535 or taken.
+        self.bus_ports = [_free_port() for _ in range(primaries * (1 + replicas))]
+        self.servers = [
+            RedisServer(port=None, unix_socket=False, executable=executable, extra_args=[
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-port", str(bus_port), "--cluster-node-timeout", str(node_timeout_ms),
+            ])
+            for bus_port in self.bus_ports
+        ]
+
+    @property
+    def url(self):
+        return f"redis+cluster://127.0.0.1:{self.servers[0].port}/0"
+
+    @property
+    def primaries(self):
+        return self.servers[:self.primary_count]
+
+    def start(self):
+        try:
+            for server in self.servers:
+                server.start()
+            self._form()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _form(self):
+        clients = [server.client() for server in self.servers]
+        try:
+            for server, bus_port in zip(self.servers[1:], self.bus_ports[1:]):
+                clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", server.port, bus_port)
+            share = CLUSTER_SLOTS // self.primary_count
+            for index, client in enumerate(clients[:self.primary_count]):
+                last = CLUSTER_SLOTS - 1 if index == self.primary_count - 1 else (index + 1) * share - 1
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", index * share, last)
+            self._wait(lambda: all(
+                len(client.execute_command("CLUSTER", "NODES").splitlines()) == len(clients) for client in clients
+            ), "know each other")
+            for index, client in enumerate(clients[self.primary_count:]):
+                primary = clients[index % self.primary_count].execute_command("CLUSTER", "MYID")
+                client.execute_command("CLUSTER", "REPLICATE", primary)
+            self._wait(lambda: all(
+                b"cluster_state:ok" in client.execute_command("CLUSTER", "INFO") for client in clients
+            ), "report cluster_state:ok")
+        finally:
+            for client in clients:
+                client.close()
+
+    def _wait(self, condition, what):
+        deadline = time.monotonic() + self.startup_timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise RedisServerError(f"The cluster's nodes did not {what} within {self.startup_timeout}s.")
+            time.sleep(0.05)
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
 
     def __enter__(self):
         return self.start()

@@ -15,9 +15,9 @@ from workers import log_files, log_tail_viewers
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--layer-redis", choices=("single", "shards"), default="single",
-        help="what the channel layer's tests run on: one server (the default), or three "
-        "separate servers as the layer's shards",
+        "--layer-redis", choices=("single", "shards", "cluster"), default="single",
+        help="what the channel layer's tests run on: one server (the default), three "
+        "separate servers as the layer's shards, or a Redis Cluster of three primaries",
     )
 
 

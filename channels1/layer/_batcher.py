@@ -19,7 +19,7 @@ class Batcher:
     goes out together in the next one. Order of submission is kept."""
 
     def __init__(self, client):
-        self._pool = client.connection_pool
+        self._client = client
         self._connection = None
         self._sends = []
         self._commands = []
@@ -62,7 +62,7 @@ class Batcher:
     async def close(self):
         await self.drained()
         if self._connection is not None:
-            await self._pool.release(self._connection)
+            await self._client.connection_pool.release(self._connection)
             self._connection = None
 
     async def _drain(self):
@@ -81,12 +81,13 @@ class Batcher:
     async def _round_trip(self, sends, commands):
         batch = [args for args, _ in commands]
         futures = [future for _, future in commands]
-        if sends:
-            # One script call, after the commands, carries every send; now and expiry
-            # come from the newest send, at most one round trip younger than the oldest.
-            keys = [send[0] for send in sends]
-            args = [sends[-1][4], sends[-1][5], GROUP]
-            for _, kind, capacity, data, _, _, _ in sends:
+        groups = self._send_groups(sends) if sends else []
+        for group in groups:
+            # One script call, after the commands, carries every send of a group; now and
+            # expiry come from the newest send, at most one round trip younger than the oldest.
+            keys = [send[0] for send in group]
+            args = [group[-1][4], group[-1][5], GROUP]
+            for _, kind, capacity, data, _, _, _ in group:
                 args += (kind, capacity, data)
             batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))
         try:
@@ -95,18 +96,22 @@ class Batcher:
             for future in futures + [send[-1] for send in sends]:
                 _fail(future, error)
             return
-        if sends:
-            self._settle_sends(sends, replies.pop())
+        for group, reply in zip(groups, replies[len(futures):]):
+            self._settle_sends(group, reply)
         for future, reply in zip(futures, replies):
             if isinstance(reply, Exception):
                 _fail(future, reply)
             else:
                 _resolve(future, reply)
 
+    def _send_groups(self, sends):
+        """The sends that one script call may carry together: all of them, on one host."""
+        return [sends]
+
     def _settle_sends(self, sends, reply):
         if isinstance(reply, NoScriptError):
             # The server restarted or flushed its scripts: nothing was sent.
-            self._commands.insert(0, (("SCRIPT", "LOAD", SEND.source), _logged_future()))
+            self._commands.insert(0, (("SCRIPT LOAD", SEND.source), _logged_future()))
             self._sends[:0] = sends
         elif isinstance(reply, Exception):
             for send in sends:
@@ -118,7 +123,7 @@ class Batcher:
     async def _execute(self, batch):
         connection = self._connection
         if connection is None:
-            connection = self._connection = await self._pool.get_connection()
+            connection = self._connection = await self._client.connection_pool.get_connection()
         try:
             await connection.send_packed_command(connection.pack_commands(batch))
             replies = []

@@ -27,7 +27,7 @@ class ProcessChannels:
         self._shards = shards
         self._loop = loop
         self._lock = layer._handover_lock
-        self._keys = {}  # host index -> the lists of this process there: usually one list in all
+        self._keys = {}  # host index (or slot) -> the lists of this process there: usually one list in all
         self._known = set()  # channels whose list is among them
         self._queues = {}  # channel -> deque of (sent_ms, body) read for nobody yet
         self._waiters = collections.defaultdict(collections.deque)  # channel -> futures of receives
@@ -91,7 +91,7 @@ class ProcessChannels:
             keys.append(key)
             if index in self._readers:
                 # Wake the reader so its next blocking read covers the new key.
-                await self._shards.clients[index].execute_command("RPUSH", keys[0], b"")
+                await self._shards.client(key).execute_command("RPUSH", keys[0], b"")
             else:
                 self._readers[index] = self._loop.create_task(self._read(index))
         if len(self._known) > KNOWN_CHANNELS:
@@ -133,7 +133,8 @@ class ProcessChannels:
 
     async def _read(self, index):
         layer = self._layer
-        client, keys = self._shards.clients[index], self._keys[index]
+        keys = self._keys[index]
+        client = self._shards.client(keys[0])
         while not self._stopping:
             try:
                 reply = await client.execute_command(

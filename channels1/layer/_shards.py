@@ -1,6 +1,7 @@
 """Where each of the layer's keys lives. Every key carries the name it belongs to as
-a hash tag (``asgi:c:{chat.room}``), and a consistent hash of that tag picks one of
-several plain Redis hosts; each host has its own client and write batcher."""
+a hash tag (``asgi:c:{chat.room}``): a consistent hash of that tag picks one of
+several plain Redis hosts (each with its own client and write batcher), and on a
+Redis Cluster the tag is what places the key in its slot."""
 
 import functools
 import hashlib
@@ -8,6 +9,7 @@ import hashlib
 import redis.asyncio
 
 from ._batcher import Batcher
+from ._cluster import ClusterBatcher, cluster_client, is_cluster_url, slot_of
 
 CLIENT_DEFAULTS = {"max_connections": 64, "socket_connect_timeout": 5, "health_check_interval": 30}
 
@@ -33,27 +35,38 @@ class Shards:
     """The hosts of one layer on one event loop: a client and a batcher each. With
     one host everything goes there; with several, a name goes to the host that
     ranks highest for it (rendezvous hashing), so that adding a host moves only the
-    names it now ranks highest for, about one in (hosts + 1)."""
+    names it now ranks highest for, about one in (hosts + 1). A cluster is one
+    client and one batcher, and its units are slots."""
 
     def __init__(self, urls, connection_kwargs):
         self.urls = list(urls)
-        self.clients = [
-            redis.asyncio.Redis.from_url(url, **{**CLIENT_DEFAULTS, **connection_kwargs}) for url in self.urls
-        ]
-        self.batchers = [Batcher(client) for client in self.clients]
+        client_kwargs = {**CLIENT_DEFAULTS, **connection_kwargs}
+        self.cluster = is_cluster_url(self.urls[0])
+        if self.cluster:
+            self.clients = [cluster_client(self.urls, client_kwargs)]
+            self.batchers = [ClusterBatcher(self.clients[0])]
+        else:
+            self.clients = [redis.asyncio.Redis.from_url(url, **client_kwargs) for url in self.urls]
+            self.batchers = [Batcher(client) for client in self.clients]
         self._rank = functools.lru_cache(maxsize=65536)(functools.partial(shard_of, self.urls))
 
     def index(self, key):
+        """The unit that a multi-key command may span: a host, or a cluster's slot."""
+        if self.cluster:
+            return slot_of(key)
         return self._rank(hash_tag(key)) if len(self.urls) > 1 else 0
 
+    def _host(self, key):
+        return 0 if self.cluster else self.index(key)
+
     def client(self, key):
-        return self.clients[self.index(key)]
+        return self.clients[self._host(key)]
 
     def batcher(self, key):
-        return self.batchers[self.index(key)]
+        return self.batchers[self._host(key)]
 
     def split(self, keys):
-        """The keys by host: {host index: [keys in their given order]}."""
+        """The keys by unit: {host index or slot: [keys in their given order]}."""
         by_shard = {}
         for key in keys:
             by_shard.setdefault(self.index(key), []).append(key)

@@ -74,17 +74,14 @@ class Streams:
         """Channels on several hosts: a non-blocking take on each at once; if none
         has anything, a blocking read on each, and the first to answer answers. The
         others are never cancelled: they keep what they read for the next take."""
-        reclaim = self._reclaim_due()
         share = -(-max_messages // len(by_shard))
-        results = await asyncio.gather(*(
-            self._take_from([channel_of[key] for key in keys], keys, share, False, reclaim)
-            for keys in by_shard.values()
-        ), return_exceptions=True)
-        taken = [delivery for result in results if not isinstance(result, BaseException) for delivery in result]
-        failed = [result for result in results if isinstance(result, BaseException)]
-        if failed:
-            self._hand_back(taken)
-            raise failed[0]
+        results = await self._take_each(channel_of, list(by_shard.values()), share, self._reclaim_due())
+        taken = [delivery for result in results for delivery in result]
+        busy = [keys for keys, result in zip(by_shard.values(), results) if len(result) >= share]
+        if busy and len(taken) < max_messages:
+            # Quiet hosts left part of the batch unused: busy ones fill it.
+            more = await self._take_each(channel_of, busy, -(-(max_messages - len(taken)) // len(busy)), False)
+            taken += [delivery for result in more for delivery in result]
         if taken or not block or self._stopping:
             return taken
         reads = []
@@ -102,6 +99,18 @@ class Streams:
             if not read.cancelled() and read.exception() is not None:
                 raise read.exception()
         return self._take_buffered(list(channel_of.values()), max_messages)
+
+    async def _take_each(self, channel_of, key_groups, count, reclaim):
+        """A non-blocking take of ``count`` from each group of keys at once; if any
+        fails, what the others took goes back and the failure is raised."""
+        results = await asyncio.gather(*(
+            self._take_from([channel_of[key] for key in keys], keys, count, False, reclaim) for keys in key_groups
+        ), return_exceptions=True)
+        failed = [result for result in results if isinstance(result, BaseException)]
+        if failed:
+            self._hand_back([delivery for result in results if not isinstance(result, BaseException) for delivery in result])
+            raise failed[0]
+        return results
 
     def _blocking_read_done(self, keys, read):
         del self._blocking_reads[keys]
@@ -358,8 +367,8 @@ class Streams:
         await asyncio.gather(*(batcher.drained() for batcher in self._shards.batchers))
         if self._groups and not any(self._held.values()):
             await asyncio.gather(*(
-                FORGET_CONSUMER(self._shards.clients[index], keys, [GROUP, self._consumer])
-                for index, keys in self._shards.split(sorted(self._groups)).items()
+                FORGET_CONSUMER(self._shards.client(keys[0]), keys, [GROUP, self._consumer])
+                for keys in self._shards.split(sorted(self._groups)).values()
             ))
 
 

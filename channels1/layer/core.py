@@ -18,6 +18,7 @@ from channels.layers import BaseChannelLayer
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
+from ._cluster import is_cluster_url
 from ._shards import Shards, tagged_key
 from ._streams import Streams
 
@@ -181,13 +182,9 @@ class RedisChannelLayer(BaseChannelLayer):
         loops read from it and hold in memory. Usable from any event loop."""
         runtime = await self._runtime()
         for client in runtime.shards.clients:
-            cursor = 0
-            while True:
-                cursor, keys = await client.scan(cursor, match=f"{self.prefix}:*", count=1000)
-                if keys:
-                    await client.unlink(*keys)
-                if not cursor:
-                    break
+            keys = [key async for key in client.scan_iter(match=f"{self.prefix}:*", count=1000)]
+            for start in range(0, len(keys), 1000):
+                await client.unlink(*keys[start:start + 1000])
         for other in self._live_runtimes():
             other.forget_unread()
 
@@ -404,11 +401,11 @@ def _parse_hosts(hosts):
         raise ValueError("hosts must name at least one Redis host")
     if len(set(urls)) != len(urls):
         raise ValueError(f"hosts names a Redis host twice: {urls}")
+    if len({is_cluster_url(url) for url in urls}) > 1:
+        raise ValueError(f"hosts mixes redis+cluster:// URLs with plain ones: {urls}")
     return urls
 
 
 async def _load_scripts(client):
-    pipe = client.pipeline(transaction=False)
     for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER):
-        pipe.execute_command("SCRIPT", "LOAD", script.source)
-    await pipe.execute()
+        await script.load(client)

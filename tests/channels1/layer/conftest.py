@@ -1,5 +1,6 @@
 """Fixtures of the layer's tests. ``--layer-redis=shards`` runs them on three separate
-servers as the layer's shards instead of the one test server."""
+servers as the layer's shards instead of the one test server, ``--layer-redis=cluster``
+on a Redis Cluster of three primaries."""
 
 import asyncio
 import contextlib
@@ -12,7 +13,8 @@ import redis
 
 from channels1.layer import RedisChannelLayer
 from channels1.layer._shards import hash_tag, shard_of
-from channels1.redis_server import RedisServer
+from channels1.layer._cluster import is_cluster_url
+from channels1.redis_server import LocalCluster, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -24,33 +26,62 @@ def three_hosts(redis_url, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def local_cluster():
+    """A Redis Cluster of three primaries, formed by the test run itself."""
+    with LocalCluster(primaries=3) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
 def layer_hosts(request, redis_url):
     """The hosts every layer of these tests is given."""
-    if request.config.getoption("--layer-redis") == "shards":
+    topology = request.config.getoption("--layer-redis")
+    if topology == "shards":
         return request.getfixturevalue("three_hosts")
+    if topology == "cluster":
+        return [request.getfixturevalue("local_cluster").url]
     return [redis_url]
 
 
 class LayerRedis:
     """Synchronous clients of the servers under the layer, to look at its keys."""
 
+    NAME = "layer-tests"
+
     def __init__(self, hosts):
         self.hosts = hosts
-        self.servers = [redis.Redis.from_url(url) for url in hosts]
+        self.cluster = None
+        if is_cluster_url(hosts[0]):
+            self.cluster = redis.RedisCluster.from_url(
+                hosts[0].replace("+cluster", "").rsplit("/", 1)[0], client_name=self.NAME
+            )
+            self.servers = [
+                redis.Redis(host=node.host, port=node.port, client_name=self.NAME)
+                for node in self.cluster.get_primaries()
+            ]
+        else:
+            self.servers = [redis.Redis.from_url(url, client_name=self.NAME) for url in hosts]
 
     def of(self, key):
-        """The server that holds ``key``."""
+        """The server that holds ``key`` (on a cluster, its client, which finds it)."""
+        if self.cluster is not None:
+            return self.cluster
         return self.servers[shard_of(self.hosts, hash_tag(key)) if len(self.hosts) > 1 else 0]
 
     def keys(self, pattern):
         return [key for server in self.servers for key in server.keys(pattern)]
 
     def connected_clients(self):
-        return sum(server.info("clients")["connected_clients"] for server in self.servers)
+        """Connections to the servers, except those of this object."""
+        return sum(
+            sum(client["name"] != self.NAME for client in server.client_list()) for server in self.servers
+        )
 
     def close(self):
         for server in self.servers:
             server.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 @pytest.fixture

@@ -1,0 +1,115 @@
+"""The layer on a Redis Cluster of three primaries formed by the test run: a group
+send costs one script call per slot holding members, and a channel whose slot moves
+to another primary (ASK during the move, MOVED after it) loses and repeats nothing."""
+
+import asyncio
+import collections
+
+import pytest
+import redis
+
+from channels1.layer._cluster import slot_of
+
+from .conftest import layer_maker
+
+
+@pytest.fixture
+def make_clustered(local_cluster):
+    return layer_maker([local_cluster.url])
+
+
+@pytest.fixture
+def primaries(local_cluster):
+    clients = [server.client() for server in local_cluster.primaries]
+    yield clients
+    for client in clients:
+        client.close()
+
+
+def owner(primaries, slot):
+    """The primary that serves ``slot`` by its own account."""
+    for client in primaries:
+        port = client.connection_pool.connection_kwargs["port"]
+        for start, end, node, *_ in client.execute_command("CLUSTER", "SLOTS"):
+            if start <= slot <= end and node[1] == port:
+                return client
+    raise AssertionError(f"no primary serves slot {slot}")
+
+
+async def test_a_group_send_writes_one_script_call_per_slot_holding_members(make_clustered, primaries):
+    processes = [make_clustered() for _ in range(4)]
+    members = [(process, await process.new_channel()) for process in processes for _ in range(2)]
+    members += [(processes[0], f"test.member{i}") for i in range(20)]
+    for _, channel in members:
+        await processes[0].group_add("everyone", channel)
+    await processes[0].group_send("everyone", {"warm": True})
+    for process, channel in members:
+        assert await asyncio.wait_for(process.receive(channel), 10) == {"warm": True}
+    keys = {
+        processes[0]._process_key(channel) if "!" in channel else processes[0]._stream_key(channel)
+        for _, channel in members
+    }
+    slots_by_primary = collections.Counter(id(owner(primaries, slot_of(key))) for key in keys)
+    assert len(slots_by_primary) == 3  # members on every primary
+    for client in primaries:
+        client.config_resetstat()
+    await processes[0].group_send("everyone", {"n": 1})
+    calls = [client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0) for client in primaries]
+    assert calls == [slots_by_primary[id(client)] for client in primaries]
+    for process, channel in members:
+        assert await asyncio.wait_for(process.receive(channel), 10) == {"n": 1}
+    for process in processes:
+        await process.close()
+
+
+def move_slot(slot, source, target, between_steps=lambda: None):
+    """Moves a slot from one primary to another as redis-cli --cluster reshard does:
+    the keys migrate while the slot is marked migrating (clients get ASK for keys
+    already moved), then every primary learns the new owner (clients get MOVED)."""
+    source_id = source.execute_command("CLUSTER", "MYID")
+    target_id = target.execute_command("CLUSTER", "MYID")
+    target.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    source.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    target_port = target.connection_pool.connection_kwargs["port"]
+    while keys := source.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
+        source.execute_command("MIGRATE", "127.0.0.1", target_port, "", 0, 5000, "KEYS", *keys)
+    between_steps()
+    for client in (target, source):
+        client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+
+
+async def test_a_channel_whose_slot_moves_to_another_primary_loses_and_repeats_nothing(make_clustered, primaries):
+    sender, receiver = make_clustered(capacity=1000), make_clustered()
+    channel = "test.moving"
+    slot = slot_of(sender._stream_key(channel))
+    source = owner(primaries, slot)
+    target = next(client for client in primaries if client is not source)
+    for n in range(30):
+        await sender.send(channel, {"n": n})
+    received = []
+    for delivery in await receiver.receive_batch([channel], 10):
+        received.append(delivery.message["n"])
+        receiver.ack(delivery)
+
+    async def sends(start):
+        for n in range(start, start + 10):
+            await sender.send(channel, {"n": n})
+
+    marked = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    moving = loop.run_in_executor(None, move_slot, slot, source, target, lambda: loop.call_soon_threadsafe(marked.set))
+    await marked.wait()
+    await sends(30)  # the keys have moved, the slot is still the source's: ASK
+    await moving
+    await sends(40)  # the target owns the slot: MOVED, then the new map
+    while len(received) < 50:
+        for delivery in await asyncio.wait_for(receiver.receive_batch([channel], 10), 10):
+            received.append(delivery.message["n"])
+            receiver.ack(delivery)
+    assert received == list(range(50))
+    assert await receiver.receive_batch([channel], 10, block=False) == []
+    assert owner(primaries, slot) is target
+    with pytest.raises(redis.exceptions.MovedError):
+        source.xlen(sender._stream_key(channel))
+    await sender.close()
+    await receiver.close()
