@@ -332,6 +332,99 @@ class LocalCluster:
         self.stop()
 
 
+class LocalSentinel:
+    """A primary, its replica and three Sentinels watching them under ``master_name``,
+    on local TCP ports, for tests: kill the primary and the Sentinels promote the
+    replica. Usable as a context manager."""
+
+    def __init__(self, master_name="layer", *, executable=None, down_after_ms=1000, startup_timeout=30.0):
+        self.master_name = master_name
+        self.executable = executable
+        self.down_after_ms = down_after_ms
+        self.startup_timeout = startup_timeout
+        self.primary = RedisServer(port=None, unix_socket=False, executable=executable)
+        self.replica = RedisServer(port=None, unix_socket=False, executable=executable,
+                                   extra_args=["--replicaof", "127.0.0.1", str(self.primary.port)])
+        self.sentinel_ports = [_free_port() for _ in range(3)]
+        self.data_dir = Path(tempfile.mkdtemp(prefix="channels1-sentinel-"))
+        self._sentinels = []
+
+    @property
+    def sentinels(self):
+        return [("127.0.0.1", port) for port in self.sentinel_ports]
+
+    def start(self):
+        try:
+            self.primary.start()
+            self.replica.start()
+            for port in self.sentinel_ports:
+                self._sentinels.append(self._start_sentinel(port))
+            self._wait_watching()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_sentinel(self, port):
+        config = self.data_dir / f"sentinel-{port}.conf"
+        config.write_text(
+            f"port {port}\nbind 127.0.0.1\ndir {self.data_dir}\n"
+            f"sentinel monitor {self.master_name} 127.0.0.1 {self.primary.port} 2\n"
+            f"sentinel down-after-milliseconds {self.master_name} {self.down_after_ms}\n"
+            f"sentinel failover-timeout {self.master_name} 10000\n"
+        )
+        with open(self.data_dir / f"sentinel-{port}.log", "ab") as log:
+            return subprocess.Popen([self.executable or find_redis_server(), str(config), "--sentinel"],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+    def _wait_watching(self):
+        """Until every Sentinel knows the replica and the two other Sentinels."""
+        import redis
+
+        deadline = time.monotonic() + self.startup_timeout
+        for port in self.sentinel_ports:
+            with redis.Redis(port=port) as sentinel:
+                while True:
+                    try:
+                        state = sentinel.sentinel_master(self.master_name)
+                        if state["num-slaves"] >= 1 and state["num-other-sentinels"] >= 2:
+                            break
+                    except (redis.RedisError, OSError):
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RedisServerError(f"The Sentinel on port {port} did not see the replica and "
+                                               f"its peers within {self.startup_timeout}s.")
+                    time.sleep(0.1)
+
+    def primary_port(self):
+        """The port of the primary that every Sentinel names now and sees up; None
+        while they do not agree (during a failover)."""
+        import redis
+
+        ports = set()
+        for port in self.sentinel_ports:
+            with redis.Redis(port=port) as sentinel:
+                state = sentinel.sentinel_master(self.master_name)
+            if not state["is_master"] or state["is_sdown"] or state["is_odown"]:
+                return None
+            ports.add(state["port"])
+        return ports.pop() if len(ports) == 1 else None
+
+    def stop(self):
+        for process in self._sentinels:
+            terminate(process, 10)
+        self._sentinels = []
+        self.replica.stop()
+        self.primary.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
 if __name__ == "__main__":
     import sys
 

@@ -107,6 +107,11 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": CHANNEL_LAYER_URLS, "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
     },
 }
+if env_list("CHANNEL_LAYER_SENTINELS"):
+    CHANNEL_LAYERS["default"]["CONFIG"].update(
+        sentinels=[sentinel.rsplit(":", 1) for sentinel in env_list("CHANNEL_LAYER_SENTINELS")],
+        master_name=os.environ.get("CHANNEL_LAYER_MASTER_NAME"),
+    )
 
 # Django's cache on the same Redis, so Daphne and every worker see the same sessions.
 CACHES = {

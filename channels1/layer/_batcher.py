@@ -134,8 +134,11 @@ class Batcher:
                     replies.append(error)
             return replies
         except BaseException:
-            # The connection's state is unknown: start afresh on the next batch.
+            # The connection's state is unknown: start afresh on the next batch, with a
+            # connection the pool makes anew (behind Sentinels, to the primary of now).
+            self._connection = None
             await connection.disconnect()
+            await self._client.connection_pool.release(connection)
             raise
 
 

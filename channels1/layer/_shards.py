@@ -7,6 +7,7 @@ import functools
 import hashlib
 
 import redis.asyncio
+import redis.asyncio.sentinel
 
 from ._batcher import Batcher
 from ._cluster import ClusterBatcher, cluster_client, is_cluster_url, slot_of
@@ -38,11 +39,18 @@ class Shards:
     names it now ranks highest for, about one in (hosts + 1). A cluster is one
     client and one batcher, and its units are slots."""
 
-    def __init__(self, urls, connection_kwargs):
+    def __init__(self, urls, connection_kwargs, sentinel=None):
         self.urls = list(urls)
         client_kwargs = {**CLIENT_DEFAULTS, **connection_kwargs}
         self.cluster = is_cluster_url(self.urls[0])
-        if self.cluster:
+        if sentinel is not None:
+            # The primary the Sentinels name now; after a failover, the new one.
+            self.urls = [f"sentinel:{sentinel.master_name}"]
+            self.clients = [redis.asyncio.sentinel.Sentinel(
+                sentinel.sentinels, sentinel_kwargs=sentinel.sentinel_kwargs,
+            ).master_for(sentinel.master_name, **client_kwargs)]
+            self.batchers = [Batcher(self.clients[0])]
+        elif self.cluster:
             self.clients = [cluster_client(self.urls, client_kwargs)]
             self.batchers = [ClusterBatcher(self.clients[0])]
         else:
@@ -71,6 +79,17 @@ class Shards:
         for key in keys:
             by_shard.setdefault(self.index(key), []).append(key)
         return by_shard
+
+
+class SentinelConfig:
+    """Sentinels (``(host, port)`` pairs) that watch the primary named ``master_name``."""
+
+    def __init__(self, sentinels, master_name, sentinel_kwargs=None):
+        if not master_name:
+            raise ValueError("sentinels need master_name: the name the Sentinels monitor the primary by")
+        self.sentinels = [(host, int(port)) for host, port in sentinels]
+        self.master_name = master_name
+        self.sentinel_kwargs = dict(sentinel_kwargs or {})
 
 
 def shard_of(urls, tag):

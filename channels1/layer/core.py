@@ -19,7 +19,7 @@ from ._codec import make_crypter, pack_envelope, pack_message
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
 from ._cluster import is_cluster_url
-from ._shards import Shards, tagged_key
+from ._shards import SentinelConfig, Shards, tagged_key
 from ._streams import Streams
 
 logger = logging.getLogger("channels1.layer")
@@ -35,7 +35,9 @@ class ForeignChannel(ValueError, AssertionError):
 
 
 class RedisChannelLayer(BaseChannelLayer):
-    """A channel layer on one Redis (or Valkey) server, 7.0 or newer.
+    """A channel layer on Redis (or Valkey) 7.0 or newer: one server, several servers
+    sharing the names (``hosts``), a Redis Cluster (``redis+cluster://``), or the
+    primary that ``sentinels`` name for ``master_name``.
 
     Normal channels are streams read through a consumer group: a message goes to
     one receiver, and with ``delivery="at-least-once"`` (the default) it stays
@@ -68,9 +70,13 @@ class RedisChannelLayer(BaseChannelLayer):
         retry_delay=1.0,
         symmetric_encryption_keys=None,
         connection_kwargs=None,
+        sentinels=None,
+        master_name=None,
+        sentinel_kwargs=None,
     ):
         super().__init__(expiry=expiry, capacity=capacity)
         self.hosts = _parse_hosts(hosts)
+        self.sentinel = SentinelConfig(sentinels, master_name, sentinel_kwargs) if sentinels else None
         if "{" in prefix or "}" in prefix:
             raise ValueError(f"prefix cannot contain braces: they would change where keys live ({prefix!r})")
         self.prefix = prefix
@@ -337,7 +343,7 @@ class _Runtime:
         self.layer = layer
         self.loop = loop
         self.closed = concurrent.futures.Future()  # done once close() has finished
-        self.shards = Shards(layer.hosts, layer.connection_kwargs)
+        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel)
         self.streams = Streams(layer, self.shards, layer.consumer)
         self.process_channels = ProcessChannels(layer, self.shards, loop)
         self.started = False

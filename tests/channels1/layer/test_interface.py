@@ -196,6 +196,8 @@ async def test_layers_do_not_see_each_others_prefix(layer_hosts):
         ({"hosts": ["redis://a", "redis://a"]}, "names a Redis host twice"),
         ({"hosts": []}, "at least one Redis host"),
         ({"prefix": "asgi{x}"}, "prefix cannot contain braces"),
+        ({"hosts": ["redis://a", "redis+cluster://b"]}, "mixes redis.cluster:// URLs with plain ones"),
+        ({"sentinels": [("localhost", 26379)]}, "sentinels need master_name"),
         ({"hosts": [object()]}, "redis:// or unix://"),
         ({"delivery": "exactly-once"}, "delivery must be one of"),
     ],
