@@ -279,6 +279,11 @@ class LocalCluster:
         return f"redis+cluster://127.0.0.1:{self.servers[0].port}/0"
 
     @property
+    def urls(self):
+        """A URL per node: the layer's ``hosts`` that survive the loss of any node."""
+        return [f"redis+cluster://127.0.0.1:{server.port}/0" for server in self.servers]
+
+    @property
     def primaries(self):
         return self.servers[:self.primary_count]
 

@@ -1,6 +1,7 @@
 """The layer on a Redis Cluster of three primaries formed by the test run: a group
-send costs one script call per slot holding members, and a channel whose slot moves
-to another primary (ASK during the move, MOVED after it) loses and repeats nothing."""
+send costs one script call per slot holding members, a channel whose slot moves to
+another primary (ASK during the move, MOVED after it) loses and repeats nothing, and
+so does a primary SIGKILLed mid-traffic whose replica takes over."""
 
 import asyncio
 import collections
@@ -9,8 +10,9 @@ import pytest
 import redis
 
 from channels1.layer._cluster import slot_of
+from channels1.redis_server import LocalCluster
 
-from .conftest import layer_maker
+from .conftest import layer_maker, vanish, wait_until
 
 
 @pytest.fixture
@@ -113,3 +115,55 @@ async def test_a_channel_whose_slot_moves_to_another_primary_loses_and_repeats_n
         source.xlen(sender._stream_key(channel))
     await sender.close()
     await receiver.close()
+
+
+def serving_port(client, slot):
+    for start, end, node, *_ in client.execute_command("CLUSTER", "SLOTS"):
+        if start <= slot <= end:
+            return node[1]
+    return None
+
+
+async def test_a_killed_primary_hands_over_to_its_replica_and_nothing_is_lost_or_repeated():
+    with LocalCluster(primaries=3, replicas=1) as cluster:
+        options = {"visibility_timeout": 2}
+        make = layer_maker(cluster.urls)  # every node a start-up node: one of them dies
+        sender, holder = make(**options), make(**options)
+        for n in range(20):
+            await sender.send("test.failover", {"n": n})
+        taken = await holder.receive_batch(["test.failover"], 10)
+        for delivery in taken[:5]:
+            holder.ack(delivery)
+        runtime = holder._runtimes[asyncio.get_running_loop()]
+        await asyncio.gather(*(batcher.drained() for batcher in runtime.shards.batchers))
+        slot = slot_of(sender._stream_key("test.failover"))
+        index = next(i for i, server in enumerate(cluster.primaries) if serving_port(server.client(), slot) == server.port)
+        primary, replica = cluster.primaries[index], cluster.servers[cluster.primary_count + index]
+        with primary.client() as client:
+            # Replication is asynchronous: the test fails over once the replica has everything.
+            assert client.execute_command("WAIT", 1, 10000) == 1
+        vanish(holder)  # dies holding messages 5 to 9
+        primary.process.kill()
+        survivor_node = next(server for server in cluster.primaries if server is not primary)
+        with survivor_node.client() as client:
+            await wait_until(lambda: serving_port(client, slot) == replica.port, timeout=60)
+
+        # The sender's client learns the new primary and writes there.
+        sent = 20
+        async with asyncio.timeout(30):
+            while sent < 25:
+                try:
+                    await sender.send("test.failover", {"n": sent})
+                except redis.exceptions.ConnectionError:
+                    continue  # the batch met the dead node before the client learnt the new map
+                sent += 1
+        survivor = make(**options)
+        received = []
+        while len(received) < 20:
+            for delivery in await asyncio.wait_for(survivor.receive_batch(["test.failover"], 50), 30):
+                received.append(delivery.message["n"])
+                survivor.ack(delivery)
+        assert sorted(received) == list(range(5, 25))
+        assert await survivor.receive_batch(["test.failover"], 50, block=False) == []
+        await sender.close()
+        await survivor.close()
