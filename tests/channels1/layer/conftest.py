@@ -168,3 +168,15 @@ async def wait_until(condition, timeout=10):
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.05)
+
+
+async def take_every(layer, channel, count):
+    """The ``n`` of each of ``count`` messages taken (and acknowledged) from a channel,
+    checking that no more follow."""
+    received = []
+    while len(received) < count:
+        for delivery in await asyncio.wait_for(layer.receive_batch([channel], 50), 30):
+            received.append(delivery.message["n"])
+            layer.ack(delivery)
+    assert await layer.receive_batch([channel], 50, block=False) == []
+    return received

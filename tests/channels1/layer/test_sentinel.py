@@ -8,7 +8,7 @@ import pytest
 
 from channels1.redis_server import LocalSentinel
 
-from .conftest import layer_maker, vanish, wait_until
+from .conftest import layer_maker, take_every, vanish, wait_until
 
 
 @pytest.fixture
@@ -45,12 +45,6 @@ async def test_the_layer_follows_the_primary_through_a_failover_and_redelivers_w
     await after.send(name, {"after": "failover"})
     assert await asyncio.wait_for(receiving, 30) == {"after": "failover"}  # its reader followed
     survivor = make(**options)
-    received = []
-    while len(received) < 20:
-        for delivery in await asyncio.wait_for(survivor.receive_batch(["test.failover"], 50), 30):
-            received.append(delivery.message["n"])
-            survivor.ack(delivery)
-    assert sorted(received) == list(range(5, 25))
-    assert await survivor.receive_batch(["test.failover"], 50, block=False) == []
+    assert sorted(await take_every(survivor, "test.failover", 20)) == list(range(5, 25))
     for layer in (sender, listener, after, survivor):
         await layer.close()
