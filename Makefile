@@ -6,26 +6,32 @@ STAMP := $(VENV)/.installed
 # Chromium for the browser test of the live map.
 SYSTEM_PACKAGES := redis-server chromium
 
-.PHONY: venv run test bench system-packages
+.PHONY: venv run test bench system-packages package
 
 venv: $(STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The engine, editable with its import paths, and the tracker's and tests' dependency
+# groups (pip 25.1 reads those); channels1-tracker was this checkout's former name.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[test,bench]'
+	$(BIN)/pip install -q 'pip>=25.1'
+	$(BIN)/pip uninstall -y -q channels1-tracker 2>/dev/null || true
+	$(BIN)/pip install -e '.[embedded]' --group app --group test --group bench
 	touch $@
 
 # Worker processes to start: `make run WORKERS=4`.
 WORKERS ?= 2
 
-# Development mode: DEBUG and the development secret key. Without it the settings are
-# production's, which refuse to start until the environment names a key and hosts.
+# The Procfile's processes under supervisord: one that exits is started again; Ctrl-C
+# stops them all. In development mode: DEBUG and the development secret key (without
+# it the settings are production's, which refuse to start until the environment names
+# a key and hosts).
 run: export DJANGO_DEBUG = 1
 run: venv
 	$(BIN)/python manage.py migrate
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -c worker=$(WORKERS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py supervise -c worker=$(WORKERS)
 
 # The whole suite runs on the embedded Valkey that `make run` uses; the layer's suite
 # runs again on three servers as shards, on a Redis Cluster of three primaries, and on
@@ -55,3 +61,8 @@ system-packages:
 
 bench: venv
 	$(BIN)/python -m benchmarks
+
+# The engine's wheel and sdist in dist/, as published; `make test` builds and tries them too.
+package: venv
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .

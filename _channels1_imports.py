@@ -29,18 +29,30 @@ ALIASES = {
 # Names both versions define whose 1.x meaning wins in the channels 4 module: the
 # 'channels' app (so INSTALLED_APPS = ['channels', ...] finds this project's
 # commands and static files), the runworker command (which also runs the channels
-# 4 form `runworker CHANNEL...`), and channels 4's layer manager (the same one,
-# reading 1.x's ROUTING key without refusing it).
+# 4 form `runworker CHANNEL...`), channels 4's layer manager (the same one,
+# reading 1.x's ROUTING key without refusing it), and the Worker class (1.x's
+# `Worker(channel_layer, ...)`, which hands channels 4's call form to channels 4's
+# class, kept in ORIGINALS).
 OVERRIDES = {
     "channels.apps": ("ChannelsConfig",),
     "channels.layers": ("channel_layers",),
     "channels.management.commands.runworker": ("Command",),
+    "channels.worker": ("Worker",),
 }
+
+# (module name, attribute) -> channels 4's own value of an overridden name.
+ORIGINALS = {}
 
 
 def counterpart(name):
     """The channels1 module name for a ``channels`` (1.x) module name."""
     return PACKAGE + name[len(LEGACY):]
+
+
+def original(module_name, attribute):
+    """Channels 4's own value of a name in ``OVERRIDES`` (its module imported first)."""
+    importlib.import_module(module_name)
+    return ORIGINALS[module_name, attribute]
 
 
 def install():
@@ -128,6 +140,8 @@ class _SharedModuleLoader(importlib.abc.Loader):
         if self.overrides:
             legacy = importlib.import_module(self.legacy_name)
             for attribute in self.overrides:
+                if hasattr(module, attribute):
+                    ORIGINALS[module.__name__, attribute] = getattr(module, attribute)
                 setattr(module, attribute, getattr(legacy, attribute))
         if "__getattr__" not in module.__dict__:
             module.__getattr__ = _legacy_names(module.__name__, self.legacy_name)

@@ -4,12 +4,14 @@ and socket path."""
 
 from channels1 import include, route
 
-from consumers import chat, echo, notifications, tailf
+from consumers import chat, echo, notifications, tailf, unserved
 
 ECHO_PATH = r"^/ws/echo/$"
-ROOM_PATH = r"^/ws/chat/(?P<room>[^/]+)/$"
+ROOM_PATH = r"^/ws/chat/(?P<room>.+)/$"
 NOTIFICATIONS_PATH = r"^/ws/notifications/$"
 TAILF_PATH = r"^/ws/tailf/(?P<file_id>[^/]+)/$"
+# The socket families above: a path under them that their routes do not match.
+FAMILIES_PATH = r"^/ws/(?:chat|notifications|tailf)/"
 
 echo_routing = [
     route("websocket.receive", echo.echo, path=ECHO_PATH),
@@ -23,6 +25,7 @@ chat_routing = [
 
 notifications_routing = [
     route("websocket.connect", notifications.connect, path=NOTIFICATIONS_PATH),
+    route("websocket.receive", notifications.receive, path=NOTIFICATIONS_PATH),
     route("websocket.keepalive", notifications.keepalive, path=NOTIFICATIONS_PATH),
     route("websocket.disconnect", notifications.disconnect, path=NOTIFICATIONS_PATH),
 ]
@@ -38,4 +41,5 @@ channel_routing = [
     include(chat_routing),
     include(notifications_routing),
     include(tailf_routing),
+    route("websocket.connect", unserved.connect, path=FAMILIES_PATH),
 ]

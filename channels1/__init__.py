@@ -6,4 +6,6 @@ from .channel import DEFAULT_CHANNEL_LAYER, Channel, Group
 from .message import Message
 from .routing import include, route, route_class
 
+__version__ = "0.1.0"
+
 __all__ = ["DEFAULT_CHANNEL_LAYER", "Channel", "Group", "Message", "channel_layers", "include", "route", "route_class"]

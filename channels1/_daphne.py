@@ -21,11 +21,17 @@ answered a full `websocket.connect` channel with HTTP 503 and a full
   default, counted from the connection), so that an unanswered connect gets the
   documented HTTP 403 after 5 s from the bridge or Daphne, not a dropped connection
   a moment earlier.
+- stops reading a socket while `READ_AHEAD` of its frames wait for the application,
+  so that TCP pushes back on a client sending faster than the application takes its
+  frames (Daphne 4 queues them without limit), and reads again once it caught up;
+- answers a frame over the size limit with close code 1009 and invalid UTF-8 with
+  1007 (autobahn's `failByDrop=False`), where Daphne 4 resets the TCP connection.
 
 Everything else goes to Daphne's own code unchanged. Importing daphne.server
 installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
 """
 
+import asyncio
 import http
 
 DENIAL_EXTENSION = "websocket.http.response"
@@ -35,13 +41,32 @@ HANDSHAKE_DROP_GRACE = 2
 # Valid on the wire but refused by autobahn's sendClose(); 1000 and 3000-4999 already pass.
 EXTRA_CLOSE_CODES = frozenset({1001, 1002, 1003, 1007, 1008, 1009, 1011, 1012, 1013, 1014})
 
+# Frames of one socket read ahead of the application before Daphne stops reading it.
+READ_AHEAD = 8
+
+
+class _ReadAheadQueue(asyncio.Queue):
+    """A socket's application queue that has its protocol read again once the
+    application has taken half of the frames read ahead."""
+
+    protocol = None
+
+    def _get(self):
+        item = super()._get()
+        protocol = self.protocol
+        if protocol is not None and protocol.reading_paused and self.qsize() <= READ_AHEAD // 2:
+            protocol.reading_paused = False
+            if protocol.transport is not None:
+                protocol.transport.resumeProducing()
+        return item
+
 
 def install():
     """Patch Daphne's Server and WebSocketProtocol once; no-op without Daphne."""
     try:
         from autobahn.websocket.types import ConnectionDeny
         from daphne.server import Server
-        from daphne.ws_protocol import WebSocketProtocol
+        from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
     except ImportError:
         return False
     if getattr(WebSocketProtocol, "_channels1_patched", False):
@@ -50,6 +75,9 @@ def install():
     create_application = Server.create_application
     handle_reply = WebSocketProtocol.handle_reply
     server_close = WebSocketProtocol.serverClose
+    application_create_worked = WebSocketProtocol.applicationCreateWorked
+    on_message = WebSocketProtocol.onMessage
+    factory_init = WebSocketFactory.__init__
 
     def patched_create_application(self, protocol, scope):
         if isinstance(protocol, WebSocketProtocol):
@@ -98,8 +126,29 @@ def install():
         else:
             server_close(self, code)
 
+    def patched_application_create_worked(self, application_queue):
+        application_queue.__class__ = _ReadAheadQueue
+        application_queue.protocol = self
+        application_create_worked(self, application_queue)
+
+    def patched_on_message(self, payload, is_binary):
+        on_message(self, payload, is_binary)
+        queue = getattr(self, "application_queue", None)
+        if queue is not None and queue.qsize() >= READ_AHEAD and not self.reading_paused \
+                and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pauseProducing()
+
+    def patched_factory_init(self, *args, **kwargs):
+        factory_init(self, *args, **kwargs)
+        self.setProtocolOptions(failByDrop=False)
+
     Server.create_application = patched_create_application
     WebSocketProtocol.handle_reply = patched_handle_reply
     WebSocketProtocol.serverClose = patched_server_close
+    WebSocketProtocol.applicationCreateWorked = patched_application_create_worked
+    WebSocketProtocol.onMessage = patched_on_message
+    WebSocketProtocol.reading_paused = False
+    WebSocketFactory.__init__ = patched_factory_init
     WebSocketProtocol._channels1_patched = True
     return True

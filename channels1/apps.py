@@ -1,7 +1,8 @@
 """Django app configurations: ``channels1`` for this engine, and the ``channels``
-app as Channels 1.x projects list it in INSTALLED_APPS. Either one, once ready, sets
-a user's sockets to close when their login ends (user_sockets.py) and makes
-``runserver`` this engine's."""
+app as Channels 1.x projects list it in INSTALLED_APPS. Either one, once ready,
+connects every data binding to its model's signals (and those defined later as they
+are), sets a user's sockets to close when their login ends (user_sockets.py) and
+makes ``runserver`` this engine's."""
 
 from pathlib import Path
 
@@ -10,8 +11,10 @@ from django.apps import AppConfig
 
 def _ready():
     from . import user_sockets
+    from .binding.base import BindingMetaclass
     from .management.commands.runserver import replace_other_runservers
 
+    BindingMetaclass.register_all()
     user_sockets.connect_signals()
     replace_other_runservers()
 

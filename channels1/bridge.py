@@ -3,7 +3,9 @@ socket's events become ASGI 1.0 messages on the websocket.* channels of the chan
 layer, and the replies workers send to its reply channel are applied to the socket."""
 
 import asyncio
+import collections
 import logging
+import weakref
 
 from channels.exceptions import ChannelFull, MessageTooLarge
 from channels.layers import get_channel_layer
@@ -12,13 +14,27 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import _daphne
 from ._daphne import DENIAL_EXTENSION, EXTRA_CLOSE_CODES
+from ._heartbeat import Heartbeat
+from ._socket_upkeep import SocketUpkeep
+from ._redis_watch import RedisWatch
+from .exceptions import REDIS_UNREACHABLE
 
 _daphne.install()
 
 logger = logging.getLogger("channels1.bridge")
 
 DEFAULT_HANDSHAKE_TIMEOUT = 5
+DEFAULT_FULL_TIMEOUT = 30
+DEFAULT_WINDOW = 20
+DEFAULT_OUTAGE_GRACE = 5
 REPLY_KEYS = frozenset({"accept", "text", "bytes", "close"})
+# Pauses between tries of a send that found no room: doubling from the first to the last.
+RETRY_PAUSES = (0.01, 0.25)
+
+# Close codes: Redis did not answer for a while (1011), or came back without its data,
+# so the socket's group memberships are gone and the page must connect again (1012).
+REDIS_UNREACHABLE_CODE = 1011
+REDIS_DATA_LOST_CODE = 1012
 
 # Socket states, as seen from the bridge.
 HANDSHAKE, OPEN, CLOSED = "handshake", "open", "closed"
@@ -32,53 +48,111 @@ class WebSocketBridge:
     ``accept``, ``text``/``bytes`` and ``close``. A connect not answered within
     ``handshake_timeout`` seconds (default: the ``CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT``
     setting, else 5) is rejected with HTTP 403. Frames become ``websocket.receive``
-    and the end of the socket ``websocket.disconnect``, in order. A full channel
-    rejects the handshake with HTTP 503 or closes the socket with 1013, as Daphne 1.x
-    did; a failing layer gives HTTP 500 or close code 1011.
+    and the end of the socket ``websocket.disconnect``, in order.
+
+    Backpressure instead of disconnects: at most ``window`` messages of one socket
+    (``CHANNELS1_WEBSOCKET_WINDOW``, 20) wait in websocket.receive for a worker; while
+    they do, or while the channel is full or Redis does not answer, the bridge stops
+    reading the socket (TCP pushes back on the client) and tries again. Only after
+    ``full_timeout`` seconds (``CHANNELS1_WEBSOCKET_FULL_TIMEOUT``, 30) does it close
+    the socket, with 1013 (no room) or 1011 (Redis unreachable); a connect waits up to
+    the handshake timeout before HTTP 503. Sockets are closed with 1011 once Redis has
+    not answered for ``outage_grace`` seconds (``CHANNELS1_REDIS_OUTAGE_GRACE``, 5),
+    and with 1012 when it comes back without its data, so that pages connect again.
 
     Daphne 4 also drops sockets still handshaking after its own
-    ``--websocket_connect_timeout`` (5 s by default): raise it above a longer
-    ``handshake_timeout``.
+    ``--websocket_connect_timeout`` (5 s by default): keep it above
+    ``handshake_timeout`` (the Procfile gives 10 s), so that the bridge's 403 or 503
+    reaches the client.
     """
 
-    def __init__(self, alias="default", handshake_timeout=None):
-        if handshake_timeout is None:
-            handshake_timeout = getattr(
-                settings, "CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT", DEFAULT_HANDSHAKE_TIMEOUT
-            )
-        if isinstance(handshake_timeout, bool) or not isinstance(handshake_timeout, (int, float)) \
-                or handshake_timeout <= 0:
-            raise ImproperlyConfigured(
-                f"The WebSocket handshake timeout must be a positive number of seconds, "
-                f"not {handshake_timeout!r} (CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT or handshake_timeout)"
-            )
+    def __init__(self, alias="default", handshake_timeout=None, full_timeout=None, window=None,
+                 outage_grace=None):
+        self.handshake_timeout = _setting(
+            handshake_timeout, "CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT", DEFAULT_HANDSHAKE_TIMEOUT,
+            "The WebSocket handshake timeout", "handshake_timeout")
+        self.full_timeout = _setting(
+            full_timeout, "CHANNELS1_WEBSOCKET_FULL_TIMEOUT", DEFAULT_FULL_TIMEOUT,
+            "The time a socket may wait for room in a channel", "full_timeout")
+        self.window = int(_setting(
+            window, "CHANNELS1_WEBSOCKET_WINDOW", DEFAULT_WINDOW,
+            "The window of a socket's messages waiting in websocket.receive", "window"))
+        self.outage_grace = _setting(
+            outage_grace, "CHANNELS1_REDIS_OUTAGE_GRACE", DEFAULT_OUTAGE_GRACE,
+            "The time Redis may not answer before sockets are closed", "outage_grace")
         if get_channel_layer(alias) is None:
             raise ImproperlyConfigured(
                 f"WebSocketBridge needs the channel layer {alias!r}: add it to CHANNEL_LAYERS"
             )
         self.alias = alias
-        self.handshake_timeout = handshake_timeout
+        self._sockets = weakref.WeakSet()
+        self._watch = None
+        self._heartbeat = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             raise ValueError(f"WebSocketBridge serves websocket scopes only, not {scope['type']!r}")
         layer = get_channel_layer(self.alias)
-        await _Socket(layer, scope, receive, send, self.handshake_timeout).run()
+        self._watch_redis(layer)
+        if self._heartbeat is None:
+            # Listed by channels_status from its first socket on.
+            self._heartbeat = Heartbeat(layer, "daphne", lambda: {
+                "sockets": len(self.open_sockets()), "owner": getattr(layer, "client_prefix", None),
+            })
+            self._heartbeat.start()
+            SocketUpkeep(layer, self.alias, self.open_sockets).start()
+        socket = _Socket(layer, scope, receive, send, self)
+        self._sockets.add(socket)
+        await socket.run()
+
+    def _watch_redis(self, layer):
+        if self._watch is None and hasattr(layer, "hosts"):
+            self._watch = RedisWatch(
+                layer, grace=self.outage_grace,
+                on_unreachable=lambda: self._close_all(REDIS_UNREACHABLE_CODE, "Redis does not answer"),
+                on_data_lost=lambda epoch: self._close_all(REDIS_DATA_LOST_CODE, "Redis lost its data",
+                                                           keep_epoch=epoch),
+            )
+            self._watch.start()
+
+    def open_sockets(self):
+        return [socket for socket in self._sockets if socket.state is OPEN]
+
+    async def _epoch(self):
+        """The marker of the data Redis has now (None without a watch): a socket
+        whose connect went out with another one lost its group memberships."""
+        return None if self._watch is None else await self._watch.epoch()
+
+    def _close_all(self, code, cause, keep_epoch=None):
+        sockets = [socket for socket in self._sockets
+                   if socket.state is OPEN and (keep_epoch is None or socket.epoch != keep_epoch)]
+        if sockets:
+            logger.warning("Closing %d WebSocket(s) with code %d: %s", len(sockets), code, cause)
+        for socket in sockets:
+            asyncio.ensure_future(socket._close(code))
+
+
+def _setting(value, name, default, what, argument):
+    if value is None:
+        value = getattr(settings, name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ImproperlyConfigured(f"{what} must be a positive number, not {value!r} ({name} or {argument})")
+    return value
 
 
 class _Socket:
     """One WebSocket: its client events go to the layer in order while its replies
     are applied from a second task."""
 
-    __slots__ = ("layer", "scope", "receive", "send", "handshake_timeout", "path", "can_deny",
-                 "reply_channel", "state", "order", "muted")
+    __slots__ = ("layer", "scope", "receive", "send", "bridge", "path", "can_deny", "reply_channel",
+                 "state", "order", "muted", "deadline", "waiting", "epoch", "__weakref__")
 
-    def __init__(self, layer, scope, receive, send, handshake_timeout):
+    def __init__(self, layer, scope, receive, send, bridge):
         self.layer = layer
         self.scope = scope
         self.receive = receive
         self.send = send
-        self.handshake_timeout = handshake_timeout
+        self.bridge = bridge
         self.path = scope["path"]
         self.can_deny = DENIAL_EXTENSION in (scope.get("extensions") or {})
         self.reply_channel = None
@@ -87,45 +161,69 @@ class _Socket:
         # Set once a message of this socket could not be delivered: workers would see
         # a gap in "order", so the socket is closed and nothing more of it is sent.
         self.muted = False
+        self.deadline = None  # of the handshake
+        # Positions of this socket's messages in websocket.receive no worker took yet.
+        self.waiting = collections.deque()
+        self.epoch = None  # the marker of the Redis data its connect went to
 
     async def run(self):
         event = await self.receive()
-        if event["type"] != "websocket.connect" or not await self._connect():
+        self.deadline = asyncio.get_running_loop().time() + self.bridge.handshake_timeout
+        if event["type"] != "websocket.connect":
             return
-        replies = asyncio.get_running_loop().create_task(self._replies())
         try:
-            await self._events()
+            if not await self._connect():
+                return
+            replies = asyncio.get_running_loop().create_task(self._replies())
+            try:
+                await self._events()
+            finally:
+                replies.cancel()
+                await asyncio.wait([replies])
         finally:
-            replies.cancel()
-            await asyncio.wait([replies])
+            if hasattr(self.layer, "untrack_socket"):
+                await self._untrack()
 
     async def _connect(self):
-        """Send websocket.connect; reject the handshake if it cannot be sent."""
+        """Send websocket.connect, trying again while the channel is full or Redis
+        does not answer; reject the handshake if it cannot be sent in time."""
         scope = self.scope
-        try:
-            self.reply_channel = await self.layer.new_channel("daphne.response")
-            await self.layer.send("websocket.connect", {
-                "reply_channel": self.reply_channel,
-                "scheme": scope.get("scheme") or "ws",
-                "root_path": scope.get("root_path") or "",
-                "path": self.path,
-                "headers": [[bytes(name).lower(), bytes(value)] for name, value in scope.get("headers", ())],
-                "query_string": scope.get("query_string") or b"",
-                "client": _address(scope.get("client")),
-                "server": _address(scope.get("server")),
-                "order": 0,
-            })
-        except ChannelFull:
-            logger.error("Rejected WebSocket %s (%s) with HTTP 503: channel websocket.connect is full",
-                         self.reply_channel, self.path)
-            await self._deny(503)
-            return False
-        except Exception as error:
-            logger.error("Rejected WebSocket %s (%s) with HTTP 500: sending websocket.connect failed: %s",
-                         self.reply_channel, self.path, _cause(error))
-            await self._deny(500)
-            return False
-        return True
+        self.reply_channel = await self.layer.new_channel("daphne.response")
+        message = {
+            "reply_channel": self.reply_channel,
+            "scheme": scope.get("scheme") or "ws",
+            "root_path": scope.get("root_path") or "",
+            "path": self.path,
+            "headers": [[bytes(name).lower(), bytes(value)] for name, value in scope.get("headers", ())],
+            "query_string": scope.get("query_string") or b"",
+            "client": _address(scope.get("client")),
+            "server": _address(scope.get("server")),
+            "order": 0,
+        }
+        pauses = _pauses()
+        while True:
+            try:
+                self.epoch = await self.bridge._epoch()
+                if hasattr(self.layer, "track_socket"):
+                    await self.layer.track_socket(self.reply_channel, self.path)
+                await self.layer.send("websocket.connect", message)
+                return True
+            except ChannelFull:
+                problem = "channel websocket.connect is full"
+            except REDIS_UNREACHABLE as error:
+                problem = f"Redis does not answer: {_cause(error)}"
+            except Exception as error:
+                logger.error("Rejected WebSocket %s (%s) with HTTP 500: sending websocket.connect failed: %s",
+                             self.reply_channel, self.path, _cause(error))
+                await self._deny(500)
+                return False
+            pause = next(pauses)
+            if asyncio.get_running_loop().time() + pause > self.deadline:
+                logger.error("Rejected WebSocket %s (%s) with HTTP 503 after %s s: %s",
+                             self.reply_channel, self.path, self.bridge.handshake_timeout, problem)
+                await self._deny(503)
+                return False
+            await asyncio.sleep(pause)
 
     async def _events(self):
         """Forward frames and the disconnect, each send awaited before the next."""
@@ -145,6 +243,7 @@ class _Socket:
                 await self._forward("websocket.receive", message)
             elif kind == "websocket.disconnect":
                 self.state = CLOSED
+
                 if not self.muted:
                     code = event.get("code")
                     await self._forward("websocket.disconnect", {
@@ -156,37 +255,70 @@ class _Socket:
                 return
 
     async def _forward(self, channel, message):
-        try:
-            await self.layer.send(channel, message)
-        except ChannelFull:
-            await self._give_up(1013, "channel %s is full", channel)
-        except MessageTooLarge as error:
-            await self._give_up(1009, "%s", error)
-        except Exception as error:
-            await self._give_up(1011, "sending to %s failed: %s", channel, _cause(error))
+        """Send one message; while there is no room for it (the socket's window, the
+        channel) or Redis does not answer, wait and try again, up to the full timeout.
+        The socket is not read meanwhile, so TCP pushes back on its client."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.bridge.full_timeout
+        pauses = _pauses()
+        while True:
+            try:
+                if channel != "websocket.receive" or await self._window_has_room():
+                    position = await self.layer.send_tracked(channel, message)
+                    if position is not None and channel == "websocket.receive":
+                        self.waiting.append(position)
+                    return
+                code, problem = 1013, (f"its last {self.bridge.window} messages still wait "
+                                       f"in channel {channel}")
+            except ChannelFull:
+                code, problem = 1013, f"channel {channel} is full"
+            except MessageTooLarge as error:
+                await self._give_up(1009, str(error))
+                return
+            except REDIS_UNREACHABLE as error:
+                code, problem = REDIS_UNREACHABLE_CODE, f"Redis does not answer: {_cause(error)}"
+            except Exception as error:
+                await self._give_up(1011, f"sending to {channel} failed: {_cause(error)}")
+                return
+            pause = next(pauses)
+            if loop.time() + pause > deadline:
+                await self._give_up(code, f"{problem} for {self.bridge.full_timeout} s")
+                return
+            await asyncio.sleep(pause)
 
-    async def _give_up(self, code, cause, *args):
+    async def _untrack(self):
+        try:
+            await self.layer.untrack_socket(self.reply_channel)
+        except Exception as error:  # a stale entry only costs a late sweep's disconnect
+            logger.warning("Could not remove WebSocket %s from this Daphne's sockets: %s", self.reply_channel, error)
+
+    async def _window_has_room(self):
+        if len(self.waiting) < self.bridge.window:
+            return True
+        self.waiting = collections.deque(await self.layer.untaken("websocket.receive", list(self.waiting)))
+        return len(self.waiting) < self.bridge.window
+
+    async def _give_up(self, code, cause):
         self.muted = True
         if self.state is OPEN:
-            logger.error("Closed WebSocket %s (%s) with code %d: " + cause,
-                         self.reply_channel, self.path, code, *args)
+            logger.error("Closed WebSocket %s (%s) with code %d: %s", self.reply_channel, self.path, code, cause)
             await self._close(code)
         else:
-            logger.error("Lost a message of WebSocket %s (%s): " + cause, self.reply_channel, self.path, *args)
+            logger.error("Lost a message of WebSocket %s (%s): %s", self.reply_channel, self.path, cause)
 
     async def _replies(self):
         """Apply the replies on the reply channel until the bridge closed the socket."""
         layer, channel = self.layer, self.reply_channel
-        deadline = asyncio.get_running_loop().time() + self.handshake_timeout
         try:
             while self.state is HANDSHAKE:
                 try:
-                    async with asyncio.timeout_at(deadline):
+                    async with asyncio.timeout_at(self.deadline):
                         message = await layer.receive(channel)
                 except TimeoutError:
                     if self.state is HANDSHAKE:
                         logger.warning("Rejected WebSocket %s (%s) with HTTP 403: no reply to "
-                                       "websocket.connect within %s s", channel, self.path, self.handshake_timeout)
+                                       "websocket.connect within %s s",
+                                       channel, self.path, self.bridge.handshake_timeout)
                         await self._deny(403)
                     return
                 await self._apply(message)
@@ -284,6 +416,13 @@ def _subprotocol(scope):
 
 def _sendable_close_code(code):
     return code == 1000 or code in EXTRA_CLOSE_CODES or 3000 <= code <= 4999
+
+
+def _pauses():
+    pause, longest = RETRY_PAUSES
+    while True:
+        yield pause
+        pause = min(pause * 2, longest)
 
 
 def _cause(error):

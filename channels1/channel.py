@@ -8,12 +8,16 @@ from channels.exceptions import ChannelFull
 
 from . import _sync
 from ._held_sends import hold
+from .exceptions import REDIS_UNREACHABLE
 
 logger = logging.getLogger("channels1.worker")
 
 DEFAULT_CHANNEL_LAYER = "default"
 FLUSH_RETRY_INTERVAL = 0.2
 FLUSH_RETRY_TIMEOUT = 2.0
+# Seconds a send is tried again while Redis does not answer (restarting, say) before
+# its error is raised, or logged for a consumer's held send.
+REDIS_RETRY_TIMEOUT = 10.0
 
 
 class _Destination:
@@ -41,16 +45,17 @@ class _Destination:
 
     def send(self, content, immediately=False):
         """Send ``content`` (a dict). Inside a consumer it goes out when the consumer
-        has returned, unless ``immediately``; elsewhere at once."""
+        has returned, unless ``immediately``; elsewhere at once, tried again while
+        Redis does not answer for up to ``REDIS_RETRY_TIMEOUT`` seconds."""
         self._check(content)
         if immediately or not hold(self, content):
-            _sync.call(lambda: self._deliver(content))
+            _sync.call(lambda: _deliver_while_redis_returns(self, content))
 
     async def asend(self, content, immediately=False):
         """``send`` for async code."""
         self._check(content)
         if immediately or not hold(self, content):
-            await self._deliver(content)
+            await _deliver_while_redis_returns(self, content)
 
     def _check(self, content):
         if not isinstance(content, dict):
@@ -125,13 +130,33 @@ async def _send_with_retry(target, content):
     deadline = loop.time() + FLUSH_RETRY_TIMEOUT
     while True:
         try:
-            await target._deliver(content)
+            await _deliver_while_redis_returns(target, content)
             return
         except ChannelFull:
             if loop.time() >= deadline:
                 logger.error("Gave up a held send to %s: channel full for %.0f s", target.name, FLUSH_RETRY_TIMEOUT)
                 return
             await asyncio.sleep(FLUSH_RETRY_INTERVAL)
+        except REDIS_UNREACHABLE as error:
+            logger.error("Gave up a held send to %s: Redis did not answer for %g s: %s",
+                         target.name, REDIS_RETRY_TIMEOUT, error)
+            return
         except Exception as error:
             logger.error("A held send to %s failed: %s", target.name, error)
             return
+
+
+async def _deliver_while_redis_returns(target, content):
+    """``target._deliver(content)``, tried again while Redis does not answer, for up
+    to ``REDIS_RETRY_TIMEOUT`` seconds; then its error is raised."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REDIS_RETRY_TIMEOUT
+    pause = 0.05
+    while True:
+        try:
+            return await target._deliver(content)
+        except REDIS_UNREACHABLE:
+            if loop.time() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)

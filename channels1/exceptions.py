@@ -1,6 +1,9 @@
 """Exceptions of the Channels 1.x API: the ones consumers raise to steer the worker,
 and the layer's ChannelFull and MessageTooLarge (those of channels 4)."""
 
+import logging
+
+import redis.exceptions
 from channels.exceptions import ChannelFull, DenyConnection, MessageTooLarge
 
 __all__ = [
@@ -8,12 +11,21 @@ __all__ = [
     "ChannelSocketException",
     "ConsumeLater",
     "DenyConnection",
+    "InvalidFrame",
     "MessageTooLarge",
+    "REDIS_UNREACHABLE",
+    "RequestAborted",
+    "RequestTimeout",
     "ResponseLater",
     "SendNotAvailableOnDemultiplexer",
     "SocketAuthError",
     "WebsocketCloseException",
 ]
+
+
+# What a layer call raises when Redis cannot be reached (down, restarting, still
+# loading its data): worth trying again for a while.
+REDIS_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
 class ConsumeLater(Exception):
@@ -22,8 +34,16 @@ class ConsumeLater(Exception):
 
 
 class ResponseLater(Exception):
-    """Raised by a view served through the channel layer to answer the request
-    later, from another consumer, on its reply channel."""
+    """Raised by a view run in a worker that will answer later: no response is sent
+    now, and another consumer sends it to the request's reply channel."""
+
+
+class RequestTimeout(Exception):
+    """The client stopped sending the request body (the worker answers 408)."""
+
+
+class RequestAborted(Exception):
+    """The client went away while sending the request body (nothing is answered)."""
 
 
 class ChannelSocketException(Exception):
@@ -48,8 +68,23 @@ class WebsocketCloseException(ChannelSocketException):
         message.reply_channel.send({"close": self._code or True})
 
 
+class InvalidFrame(ChannelSocketException, ValueError):
+    """A frame from the client that its consumer cannot read (not JSON, a key
+    missing, an unknown stream or action). The worker logs it as a warning with the
+    channel, path and reason, and goes on; the socket gets nothing and stays open.
+    A ValueError, as 1.x raised for such frames."""
+
+    def run(self, message):
+        reply_channel = message.reply_channel.name if message.reply_channel is not None else None
+        logging.getLogger("channels1.generic").warning(
+            "Dropped a frame on %s (path %r, reply channel %s): %s",
+            message.channel.name, message.get("path"), reply_channel, self,
+        )
+
+
 class SendNotAvailableOnDemultiplexer(Exception):
-    """A demultiplexed consumer cannot send on its own."""
+    """Raised by ``send`` of a demultiplexer, and of a consumer it runs: what they
+    send must be framed by the stream's multiplexer (``multiplexer.send``)."""
 
 
 class SocketAuthError(ChannelSocketException):

@@ -82,8 +82,10 @@ def _check_socket_path(path):
 def server_args(data_dir, unix_socket=None, port=0, *, persist=False, loglevel="notice"):
     """Command-line arguments (without the binary) for a foreground server.
 
-    `port=0` disables TCP; persistence (RDB and AOF) is off unless `persist` is true.
-    Eviction is disabled: a channel layer must fail loudly rather than lose messages.
+    `port=0` disables TCP. With `persist`, every write goes to an append-only file
+    in `data_dir` before it is answered, so a restart (even after SIGKILL) keeps the
+    data; without, nothing is kept. Eviction is disabled: a channel layer must fail
+    loudly rather than lose messages.
     """
     if unix_socket is None and not port:
         raise RedisServerError("A server needs a unix socket, a TCP port, or both.")
@@ -93,8 +95,8 @@ def server_args(data_dir, unix_socket=None, port=0, *, persist=False, loglevel="
     if unix_socket is not None:
         _check_socket_path(unix_socket)
         args += ["--unixsocket", str(Path(unix_socket).resolve()), "--unixsocketperm", "700"]
-    if not persist:
-        args += ["--save", "", "--appendonly", "no"]
+    args += ["--save", ""]
+    args += ["--appendonly", "yes", "--appendfsync", "everysec"] if persist else ["--appendonly", "no"]
     args += [
         "--daemonize", "no",
         "--loglevel", loglevel,
@@ -128,6 +130,42 @@ def url_answers(url, timeout=1.0):
         return client.ping()
     except (redis.RedisError, OSError):
         return False
+    finally:
+        client.close()
+
+
+def redact(url):
+    """The URL with any password replaced, fit for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def wait_until_answers(url, timeout=None, on_wait=None):
+    """Return once the Redis at ``url`` answers PING; ``on_wait(error)`` is called
+    once if it does not at first. Raises RedisServerError after ``timeout`` seconds
+    (None: wait for ever)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    waited = False
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise RedisServerError(
+                        f"Redis at {redact(url)} did not answer within {timeout:g} s: {error}"
+                    ) from error
+                if not waited and on_wait is not None:
+                    on_wait(error)
+                waited = True
+                time.sleep(0.2)
     finally:
         client.close()
 

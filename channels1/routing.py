@@ -135,8 +135,8 @@ class RouteClass(Route):
         if not callable(getattr(consumer_class, "channel_names", None)):
             raise ValueError(
                 f"The consumer passed to route_class ({consumer_class!r}) has no channel_names() "
-                f"method: give a class whose channel_names() classmethod returns the channels it "
-                f"consumes, or use route() for a function consumer."
+                f"method: subclass BaseConsumer (from channels.generic, or channels1.generic) and "
+                f"fill its method_mapping, or use route() for a function consumer."
             )
         super().__init__(list(consumer_class.channel_names()), consumer_class, **filters)
 

@@ -5,6 +5,7 @@ socket's messages in the order the client sent them."""
 import functools
 import hashlib
 import logging
+import time
 import urllib.parse
 from importlib import import_module
 
@@ -15,11 +16,14 @@ from django.http.cookie import parse_cookie
 
 from . import _sync
 from ._headers import header_items
-from .exceptions import ChannelFull, ConsumeLater, SocketAuthError
+from .channel import REDIS_RETRY_TIMEOUT
+from .exceptions import REDIS_UNREACHABLE, ChannelFull, ConsumeLater, SocketAuthError
 from .message import Message
 from .tokens import InvalidToken, redeem
 
 logger = logging.getLogger("channels1.sessions")
+
+RETRY_INTERVAL = 0.2
 
 NEXT_ORDER_KEY = "__channels_next_order"
 WAIT_BATCH = 100
@@ -44,30 +48,66 @@ def session_for_reply_channel(reply_channel):
     return session
 
 
+def delete_channel_session(reply_channel):
+    """Delete the channel session of a connection that has ended (1.x left it until
+    the session age, 14 days by default)."""
+    session = session_for_reply_channel(reply_channel)
+    session.delete(session.session_key)
+
+
 _stores = {}
 
 
 def _channel_session_store(engine):
     """The engine's SessionStore, whose save() creates a session it does not have
-    yet under the channel session's key (database engines would only update)."""
+    yet under the channel session's key (database engines would only update), and
+    whose reads and writes wait out a short Redis outage (cache engines): a channel
+    session read as empty or not saved would leave the socket's later messages
+    waiting for their turn for ever (enforce_ordering)."""
     store = engine.SessionStore
     if store not in _stores:
 
         def save(self, must_create=False):
             try:
-                return store.save(self, must_create=must_create)
+                return _retrying(store.save, self, must_create=must_create)
             except UpdateError:
                 if must_create:
                     raise
-                return store.save(self, must_create=True)
+                return _retrying(store.save, self, must_create=True)
+
+        def load(self):
+            if engine.__name__ != "django.contrib.sessions.backends.cache":
+                return store.load(self)
+            # The cache engine reads a failure as an empty session: read it ourselves.
+            data = _retrying(self._cache.get, self.cache_key)
+            if data is not None:
+                return data
+            self._session_key = None
+            return {}
+
+        def exists(self, session_key):
+            return _retrying(store.exists, self, session_key)
 
         # Sessions are signed with a salt named after their class: keep the engine's, so
         # that its own SessionStore reads what this one wrote, and the reverse.
         key_salt = "django.contrib.sessions." + store.__qualname__
         _stores[store] = type(f"Channel{store.__name__}", (store,), {
-            "save": save, "key_salt": key_salt, "__module__": __name__,
+            "save": save, "load": load, "exists": exists, "key_salt": key_salt, "__module__": __name__,
         })
     return _stores[store]
+
+
+def _retrying(operation, *args, **kwargs):
+    """``operation(*args, **kwargs)``, tried again while Redis does not answer, for up
+    to REDIS_RETRY_TIMEOUT seconds; then its error is raised."""
+    deadline = time.monotonic() + REDIS_RETRY_TIMEOUT
+    while True:
+        try:
+            return operation(*args, **kwargs)
+        except REDIS_UNREACHABLE:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(RETRY_INTERVAL)
 
 
 def _message_from(args):
@@ -223,7 +263,14 @@ def enforce_ordering(func=None, slight=False):
         if "order" not in message.content:
             raise ValueError(f"No 'order' in the message on {message.channel.name}; enforce_ordering needs it")
         order = int(message.content["order"])
-        if order == message.channel_session.get(NEXT_ORDER_KEY, 0):
+        expected = message.channel_session.get(NEXT_ORDER_KEY, 0)
+        if order < expected:
+            # Its turn has passed: it ran already, and this is a redelivery (at-least-once
+            # after a lost acknowledgement). Parked, it would bounce back for ever.
+            logger.info("Skipped %s order %s of %s: it already ran (a redelivery)",
+                        message.channel.name, order, message.reply_channel.name)
+            return None
+        if order == expected:
             try:
                 return func(message, *args, **kwargs)
             finally:

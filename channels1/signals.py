@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 
-from django.db import close_old_connections
+from django.db import close_old_connections, reset_queries
 from django.dispatch import Signal
 
 consumer_started = Signal()
@@ -24,6 +24,12 @@ def _close_old_connections(**kwargs):
         close_old_connections()
 
 
+def _reset_queries(**kwargs):
+    """With DEBUG on, each consumer's queries are logged from an empty log, as each
+    request's are: a worker's log would otherwise grow for as long as it runs."""
+    reset_queries()
+
+
 @contextlib.contextmanager
 def database_connections_kept():
     """Within it, consumers leave the database connection alone, as Django's test
@@ -42,3 +48,5 @@ def _connect_database_receivers():
 
 
 _connect_database_receivers()
+# Not with the receivers above: tests that keep their connection still start each consumer afresh.
+consumer_started.connect(_reset_queries, dispatch_uid="channels1_reset_queries")

@@ -23,9 +23,10 @@ class ChannelLayer:
     is for sync code; ``async_layer`` is the channels 4 layer underneath.
 
     Called as an ASGI application (``daphne myproject.asgi:channel_layer``), it is
-    what Daphne 1.x was: HTTP goes to Django (static files served too, when
-    django.contrib.staticfiles is installed) and WebSockets become messages on
-    this layer through `channels1.bridge.WebSocketBridge`.
+    what Daphne 1.x was: WebSockets become messages on this layer through
+    `channels1.bridge.WebSocketBridge`, and so do HTTP requests when the routing
+    routes ``http.request`` (`channels1.http_bridge`); otherwise HTTP goes to Django
+    in Daphne (static files served too, when django.contrib.staticfiles is installed).
     """
 
     ChannelFull = ChannelFull
@@ -110,17 +111,11 @@ class ChannelLayer:
 
     def _make_application(self):
         from channels.routing import ProtocolTypeRouter
-        from django.apps import apps
-        from django.core.asgi import get_asgi_application
 
         from .bridge import WebSocketBridge
+        from .http_bridge import http_application
 
-        http = get_asgi_application()
-        if apps.is_installed("django.contrib.staticfiles"):
-            from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-            http = ASGIStaticFilesHandler(http)
-        return ProtocolTypeRouter({"http": http, "websocket": WebSocketBridge(self.alias)})
+        return ProtocolTypeRouter({"http": http_application(self.alias), "websocket": WebSocketBridge(self.alias)})
 
     def __repr__(self):
         return f"<ChannelLayer {self.alias!r} on {self.async_layer}>"

@@ -30,17 +30,19 @@ class LiveSystem:
     local host names); ``env`` adds to or overrides the environment they get;
     ``daphne_options`` are passed to Daphne (``("-v", "0")`` for a quiet log) and
     ``worker_options`` to each runworker. ``root`` is the project directory the
-    processes run in. ``start()`` migrates, then
+    processes run in and ``interpreter`` the Python that runs them (this one by
+    default; another virtualenv's to run an installed engine). ``start()`` migrates, then
     starts Daphne and the workers and waits until all of them listen; ``stop()`` sends
     SIGTERM and kills whatever is still running after ``stop_timeout`` seconds.
     """
 
     def __init__(self, redis_url, directory, *, settings="tracker_project.settings", prefix="live",
                  env=None, daphne_options=(), worker_options=(), application="asgi:application",
-                 start_timeout=20, stop_timeout=10, root=PROJECT_ROOT):
+                 start_timeout=20, stop_timeout=10, root=PROJECT_ROOT, interpreter=sys.executable):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.root = Path(root)
+        self.interpreter = interpreter
         self.port = free_port()
         self.prefix = f"{prefix}{uuid.uuid4().hex[:8]}"
         self.env = {
@@ -67,7 +69,7 @@ class LiveSystem:
 
     def python(self, *args, timeout=60):
         """Run ``python *args`` in the project with this system's environment; its output."""
-        done = subprocess.run([sys.executable, *args], cwd=self.root, env=self.env,
+        done = subprocess.run([self.interpreter, *args], cwd=self.root, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
         if done.returncode:
             raise RuntimeError(f"{' '.join(args[:2])} failed:\n{done.stdout}{done.stderr}")
@@ -77,11 +79,15 @@ class LiveSystem:
         """Run a manage.py command against this system's database; its output."""
         return self.python("manage.py", *args, timeout=timeout)
 
-    def create_user(self, username, password):
-        """Create a user in this system's database; their primary key."""
+    def create_user(self, username, password, staff=False, permissions=()):
+        """Create a user in this system's database, with ``permissions`` ("app.codename");
+        their primary key."""
         out = self.manage("shell", "-c", (
-            "from django.contrib.auth.models import User; "
-            f"print(User.objects.create_user({username!r}, password={password!r}).pk)"
+            "from django.contrib.auth.models import Permission, User; "
+            f"user = User.objects.create_user({username!r}, password={password!r}, is_staff={staff!r}); "
+            f"[user.user_permissions.add(Permission.objects.get(content_type__app_label=name.split('.')[0], "
+            f"codename=name.split('.')[1])) for name in {list(permissions)!r}]; "
+            "print(user.pk)"
         ))
         return int(out.split()[-1])
 
@@ -104,7 +110,7 @@ class LiveSystem:
         """``python *args``, its output in ``<directory>/<name>.log``."""
         log_path = self.directory / f"{name}.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen([sys.executable, *args], cwd=self.root, env=self.env,
+            process = subprocess.Popen([self.interpreter, *args], cwd=self.root, env=self.env,
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         process.log_path = log_path
         return process

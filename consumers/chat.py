@@ -1,6 +1,6 @@
-"""Chat rooms, ``/ws/chat/<room>/``, as plain Channels 1.x consumer functions: a
-logged-in user's socket joins the room's group (and the user's own) on connect, what
-it says goes to the room with its author, and it leaves on disconnect."""
+"""Chat rooms, ``/ws/chat/<room>/`` (any name, ``/`` too), as plain Channels 1.x
+consumer functions: a logged-in user's socket joins the room's group, gets the last messages and who is there; what it says is
+stored and goes to the room with its author and time; it leaves on disconnect."""
 
 import hashlib
 import json
@@ -8,10 +8,23 @@ import re
 
 from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
+from channels1.exceptions import ChannelSocketException
 from channels1.security import same_origin_only
+
+from tracker import presence
+from tracker.models import ChatMessage
+
+from .frames import json_object
+
+# Close code of a socket whose channel session was lost, as the bridge's after Redis
+# came back without its data: the page connects again at once.
+SESSION_LOST = 1012
 
 _READABLE = re.compile(r"[A-Za-z0-9-]+")
 _MAX_READABLE = 60
+MAX_ROOM_LENGTH = ChatMessage._meta.get_field("room").max_length
+MAX_MESSAGE_LENGTH = 2000
+HISTORY = 50
 
 
 def room_group(room):
@@ -23,26 +36,81 @@ def room_group(room):
     return f"chat.hash.{hashlib.sha256(room.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
+class BadRoom(ChannelSocketException):
+    """Ends a socket whose room name is too long: close code 4400 after a frame saying so."""
+
+    code = 4400
+
+    def run(self, message):
+        text = json.dumps({"error": f"room names are at most {MAX_ROOM_LENGTH} characters"})
+        message.reply_channel.send({"accept": True, "text": text, "close": self.code})
+
+
+def _frame(**data):
+    return {"text": json.dumps(data)}
+
+
+def history(room):
+    """The last HISTORY lines said in the room, oldest first."""
+    lines = ChatMessage.objects.filter(room=room).order_by("-created", "-pk")[:HISTORY]
+    return [line.as_line() for line in reversed(lines)]
+
+
+def _announce_presence(room):
+    Group(room_group(room)).send(_frame(present=presence.present(room)))
+
+
 @same_origin_only
 @channel_session_user_from_http
 @login_required
 def connect(message, room):
+    if len(room) > MAX_ROOM_LENGTH:
+        raise BadRoom(room)
     Group(room_group(room)).add(message.reply_channel)
     Group(user_group_name(message.user)).add(message.reply_channel)
-    message.reply_channel.send({"accept": True})
+    username = message.user.get_username()
+    # Held until the consumer returned, so after its channel session was saved: the
+    # socket's first frame may run on another worker as soon as it is accepted.
+    message.reply_channel.send({"accept": True, **_frame(you=username, history=history(room))})
+    presence.join(room, message.reply_channel.name, username)
+    _announce_presence(room)
+
+
+def _said(message):
+    """The text of a frame ``{"message": text}``, or None for a ping (the page's check
+    that a worker still answers); ValueError
+    saying what is wrong otherwise."""
+    data = json_object(message)
+    if isinstance(data, dict) and data.get("action") == "ping":
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+        raise ValueError('send JSON like {"message": "hello"}')
+    text = data["message"].strip()
+    if not text:
+        raise ValueError("empty messages are not sent")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise ValueError(f"messages are at most {MAX_MESSAGE_LENGTH} characters")
+    return text
 
 
 @channel_session_user
 def receive(message, room):
-    try:
-        text = json.loads(message.get("text") or "")["message"]
-        if not isinstance(text, str):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        message.reply_channel.send({"text": json.dumps({"error": 'send JSON like {"message": "hello"}'})})
+    if not message.user.is_authenticated:
+        # Logged in on connect, so its channel session is gone: Redis came back without
+        # its data. The page connects again (a new token, the room joined again).
+        message.reply_channel.send({"close": SESSION_LOST})
         return
-    line = {"user": message.user.get_username(), "message": text}
-    Group(room_group(room)).send({"text": json.dumps(line)})
+    try:
+        text = _said(message)
+    except ValueError as error:
+        message.reply_channel.send(_frame(error=str(error)))
+        return
+    if text is None:
+        presence.touch(room, message.reply_channel.name)
+        message.reply_channel.send(_frame(pong=True))
+        return
+    line = ChatMessage.objects.create(room=room, user=message.user, username=message.user.get_username(), text=text)
+    Group(room_group(room)).send(_frame(**line.as_line()), immediately=True)
 
 
 @channel_session_user
@@ -50,3 +118,6 @@ def disconnect(message, room):
     Group(room_group(room)).discard(message.reply_channel)
     if message.user.is_authenticated:
         Group(user_group_name(message.user)).discard(message.reply_channel)
+    if len(room) <= MAX_ROOM_LENGTH:
+        presence.leave(room, message.reply_channel.name)
+        _announce_presence(room)

@@ -4,6 +4,7 @@ user's own group) on connect and leaves on disconnect. Only logged-in users, unl
 TRACKER_ANONYMOUS_VIEWERS is set."""
 
 import functools
+import json
 
 from django.conf import settings
 
@@ -36,6 +37,19 @@ def connect(message):
     if message.user.is_authenticated:
         Group(user_group_name(message.user)).add(message.reply_channel)
     message.reply_channel.send({"accept": True})
+
+
+def receive(message):
+    """The page's ping, ``{"action": "ping"}``: answered, so it knows a worker (and so
+    Redis) still serves its socket. Anything else gets an error frame."""
+    try:
+        action = json.loads(message.get("text") or "").get("action")
+    except (ValueError, AttributeError):
+        action = None
+    if action == "ping":
+        message.reply_channel.send({"text": json.dumps({"pong": True})})
+    else:
+        message.reply_channel.send({"text": json.dumps({"error": 'this socket only takes {"action": "ping"}'})})
 
 
 def keepalive(message):

@@ -81,17 +81,24 @@ def cache_settings(settings, redis_url, layer_prefix):
     return settings.CACHES["default"]
 
 
+@pytest.fixture
+def rq_settings(settings, redis_url, channel_layer_settings):
+    """Points the RQ queues, and so the app's own Redis keys (log tail, chat presence),
+    at the test Redis, under this test's layer prefix."""
+    settings.RQ_QUEUES = {"tailf": {"URL": redis_url}}
+    return settings.RQ_QUEUES
+
+
 _tailf_ids = itertools.count(7001)
 
 
 @pytest.fixture
-def tailf(settings, redis_url, channel_layer_settings, tmp_path):
+def tailf(settings, rq_settings, tmp_path):
     """A configured file of this test's own, on the test Redis; its job and keys go
     again afterwards so no later RQ worker picks the job up."""
     file_id = next(_tailf_ids)
     path = tmp_path / "app.log"
     path.write_text("one\ntwo\n")
-    settings.RQ_QUEUES = {"tailf": {"URL": redis_url}}
     settings.TAILF = {file_id: str(path)}
     settings.TAILF_IDLE_SECONDS = 0.2
     yield file_id

@@ -5,16 +5,12 @@ channels1's own module objects, by one rule that covers modules added later."""
 import importlib
 import subprocess
 import sys
-import zipfile
-from pathlib import Path
 
 import pytest
 
 import _channels1_imports
 import channels1
 import channels1.message
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_channels_and_channels4_names_work_in_one_process():
@@ -126,15 +122,3 @@ def test_a_new_interpreter_has_the_paths_and_imports_nothing_at_start():
         cwd="/", capture_output=True, text=True, check=True,
     ).stdout
     assert started.strip() == "[]"
-
-
-def test_the_wheel_ships_the_startup_file(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
-    )
-    (wheel,) = tmp_path.glob("*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "channels1_imports.pth" in names
-    assert "_channels1_imports.py" in names
-    assert "channels1/apps.py" in names

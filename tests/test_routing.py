@@ -17,7 +17,9 @@ def message(channel, path):
     ("websocket.connect", "/ws/chat/lobby/", chat.connect, {"room": "lobby"}),
     ("websocket.receive", "/ws/chat/lobby/", chat.receive, {"room": "lobby"}),
     ("websocket.disconnect", "/ws/chat/lobby/", chat.disconnect, {"room": "lobby"}),
+    ("websocket.receive", "/ws/chat/ops/night shift/", chat.receive, {"room": "ops/night shift"}),
     ("websocket.connect", "/ws/notifications/", notifications.connect, {}),
+    ("websocket.receive", "/ws/notifications/", notifications.receive, {}),
     ("websocket.keepalive", "/ws/notifications/", notifications.keepalive, {}),
     ("websocket.disconnect", "/ws/notifications/", notifications.disconnect, {}),
     ("websocket.connect", "/ws/tailf/1/", tailf.connect, {"file_id": "1"}),
@@ -32,8 +34,8 @@ def test_the_project_routes_each_socket_path_to_its_consumer(settings, channel, 
 
 @pytest.mark.parametrize("channel, path", [
     ("websocket.connect", "/ws/echo/"),  # echo sockets are accepted by the worker's default
-    ("websocket.receive", "/ws/chat/lobby/extra/"),
-    ("websocket.receive", "/ws/notifications/"),
+    ("websocket.receive", "/ws/chat//"),
+    ("websocket.receive", "/ws/notifications/x/"),
     ("websocket.receive", "/ws/elsewhere/"),
 ])
 def test_paths_and_channels_the_project_does_not_serve_match_nothing(settings, channel, path):

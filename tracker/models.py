@@ -2,6 +2,7 @@
 keep their bounding box in indexed columns, so finding the areas around a point is a
 SQL range query first and a shapely test on the few candidates after."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -28,9 +29,13 @@ class Incident(models.Model):
     closed = models.BooleanField(default=False)
     location = models.JSONField(help_text="A GeoJSON Point: {\"type\": \"Point\", \"coordinates\": [lon, lat]}")
     created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+                                   on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created", "-pk"]
+        # App-wide rather than about incidents; Django keeps permissions on a model.
+        permissions = [("view_logs", "Can follow the server's log files live")]
 
     def __str__(self):
         return self.name
@@ -88,6 +93,8 @@ class AreaOfInterest(models.Model):
     min_lat = models.FloatField(db_index=True, editable=False)
     max_lon = models.FloatField(db_index=True, editable=False)
     max_lat = models.FloatField(db_index=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+                                   on_delete=models.SET_NULL, related_name="+")
 
     objects = AreaQuerySet.as_manager()
 
@@ -147,6 +154,7 @@ def feature(instance, model, geometry, **properties):
             "name": instance.name,
             "severity": instance.severity,
             "severity_label": instance.get_severity_display(),
+            "created_by": instance.created_by_id,
             **properties,
             "url": instance.get_absolute_url(),
         },
@@ -155,3 +163,51 @@ def feature(instance, model, geometry, **properties):
 
 def feature_collection(instances):
     return {"type": "FeatureCollection", "features": [instance.as_feature() for instance in instances]}
+
+
+def may_change(user, instance):
+    """Only the creator of an incident or area, or staff, may change or delete it."""
+    return user.is_authenticated and (user.is_staff or (
+        instance.created_by_id is not None and instance.created_by_id == user.pk))
+
+
+def may_view_logs(user):
+    """The log tail is for staff and for users given ``tracker.view_logs``."""
+    return user.is_authenticated and user.is_active and (user.is_staff or user.has_perm("tracker.view_logs"))
+
+
+class Alert(models.Model):
+    """An alert as the map showed it live, kept so the list survives reloads."""
+
+    payload = models.JSONField()
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def as_dict(self):
+        return {**self.payload, "id": self.pk, "created": self.created.isoformat()}
+
+
+class AlertsSeen(models.Model):
+    """Up to when a user has seen the alerts: later ones count as unread."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+
+
+class ChatMessage(models.Model):
+    """A line said in a chat room; a socket joining a room gets the last ones."""
+
+    room = models.CharField(max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)
+    text = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["room", "-created"])]
+
+    def as_line(self):
+        return {"id": self.pk, "user": self.username, "message": self.text, "time": self.created.isoformat()}

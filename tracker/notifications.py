@@ -1,7 +1,7 @@
 """Model changes as notifications to the ``notifications`` group: post_save and
-post_delete of incidents and areas, and alerts when an open incident lands in areas
-whose severity it alerts. Messages are built at signal time and sent once the
-transaction commits, so a rolled-back change notifies nobody."""
+post_delete of incidents and areas, and alerts (also stored, tracker/alerts.py) when
+an open incident lands in areas whose severity it alerts. Messages are built at signal
+time and sent once the transaction commits, so a rolled-back change notifies nobody."""
 
 import json
 import logging
@@ -11,6 +11,7 @@ from django.db.models.signals import post_delete, post_save
 
 from channels1 import Group
 
+from . import alerts
 from .models import AreaOfInterest, Incident
 
 GROUP = "notifications"
@@ -41,11 +42,11 @@ def saved(sender, instance, created, using, raw=False, **kwargs):
     if isinstance(instance, Incident):
         areas = instance.alerted_areas()
         if areas:
-            payloads.append({
+            payloads.append(alerts.record({
                 "type": "alert",
                 "feature": feature,
                 "areas_of_interest": [area.as_alerted() for area in areas],
-            })
+            }))
     _on_commit(payloads, using)
 
 

@@ -35,6 +35,8 @@ if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if HTTPS:
     SECURE_SSL_REDIRECT = True
+    # Load balancers probe the health check over plain HTTP on the private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.context_processors.navigation",
             ],
         },
     },
@@ -127,7 +130,7 @@ RQ_QUEUES = {"tailf": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
 # Live log tail (/tailf/): the files viewers may follow, by id; clients only send an id.
 # TAILF_FILES (JSON, e.g. '{"1": "/var/log/app/error.log"}') overrides the demo file.
 # The "tracker.demo" logger (socket and tail-job events) writes the demo file.
-DEMO_LOG_PATH = VAR_DIR / "log" / "demo.log"
+DEMO_LOG_PATH = Path(os.environ.get("DEMO_LOG_PATH") or VAR_DIR / "log" / "demo.log")
 DEMO_LOG_PATH.parent.mkdir(parents=True, exist_ok=True)
 TAILF = {int(key): str(value) for key, value in json.loads(
     os.environ.get("TAILF_FILES") or json.dumps({1: str(DEMO_LOG_PATH)})
@@ -135,9 +138,10 @@ TAILF = {int(key): str(value) for key, value in json.loads(
 TAILF_INITIAL_LINES = int(os.environ.get("TAILF_INITIAL_LINES", "100"))
 
 # Browser sessions are written through to the database, so logins survive a Redis
-# restart; per-socket sessions (channel_session) live only as long as their socket,
+# restart, and pages keep working from the database while Redis is away;
+# per-socket sessions (channel_session) live only as long as their socket,
 # so Redis alone keeps them and the database never fills with dead ones.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "channels1.session_store"
 CHANNEL_SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 LOGIN_URL = "login"
@@ -147,6 +151,11 @@ LOGOUT_REDIRECT_URL = "login"
 # True lets anonymous sockets follow /ws/notifications/ and read the GeoJSON endpoints
 # (the map page itself still needs a login).
 TRACKER_ANONYMOUS_VIEWERS = env_flag("TRACKER_ANONYMOUS_VIEWERS")
+
+# False closes /accounts/signup/: accounts are then made by staff (admin, createsuperuser).
+TRACKER_SIGNUP_OPEN = os.environ.get("TRACKER_SIGNUP_OPEN", "1").lower() in ("1", "true", "yes", "on")
+# Seconds a chat socket stays listed as present without a ping (the pages ping every 30 s).
+CHAT_PRESENCE_TIMEOUT = float(os.environ.get("CHAT_PRESENCE_TIMEOUT", "75"))
 
 # The Channels 1.x routing that runworker serves. 1.x named it in
 # CHANNEL_LAYERS["default"]["ROUTING"], which channels 4 refuses, so it lives here.

@@ -4,7 +4,7 @@ changes) into a single pipelined round trip to Redis, on a connection of its own
 import asyncio
 import logging
 
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ConnectionError, NoScriptError, ResponseError
 
 from ._scripts import SEND
 
@@ -27,7 +27,8 @@ class Batcher:
         self._task = None
 
     def send(self, key, kind, capacity, data, now_ms, expiry_ms):
-        """Queue one push; the future resolves to True (sent) or False (full)."""
+        """Queue one push; the future resolves to False (full), else to the message's
+        stream entry id (a normal channel) or True (a process's list)."""
         future = asyncio.get_running_loop().create_future()
         self._sends.append((key, kind, capacity, data, now_ms, expiry_ms, future))
         self._wake()
@@ -117,13 +118,11 @@ class Batcher:
             for send in sends:
                 _fail(send[-1], reply)
         else:
-            for send, ok in zip(sends, reply):
-                _resolve(send[-1], bool(ok))
+            for send, sent in zip(sends, reply):
+                _resolve(send[-1], sent if isinstance(sent, bytes) else bool(sent))
 
     async def _execute(self, batch):
-        connection = self._connection
-        if connection is None:
-            connection = self._connection = await self._client.connection_pool.get_connection()
+        connection = await self._live_connection()
         try:
             await connection.send_packed_command(connection.pack_commands(batch))
             replies = []
@@ -140,6 +139,23 @@ class Batcher:
             await connection.disconnect()
             await self._client.connection_pool.release(connection)
             raise
+
+    async def _live_connection(self):
+        """The batcher's connection; dropped first if the server closed it since the
+        last batch (it restarted), so that no batch goes into a dead connection and
+        fails, while a new one would have carried it."""
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = await self._client.connection_pool.get_connection()
+        elif connection.is_connected:
+            try:
+                # can_read() since redis-py 8; can_read_destructive() before.
+                closed = await getattr(connection, "can_read", connection.can_read_destructive)()
+            except (ConnectionError, OSError):
+                closed = True
+            if closed:
+                await connection.disconnect()  # the next write connects again
+        return connection
 
 
 def _logged_future():

@@ -9,6 +9,7 @@ import logging
 import time
 
 from ._codec import pack_envelope, unpack_envelope, unpack_message
+from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._streams import fail_waiters
 from ._tasks import end_if_cancelled
 
@@ -36,14 +37,29 @@ class ProcessChannels:
         self._last_sweep = time.monotonic()
 
     async def receive(self, channel):
-        """The next message of a process-specific channel, waiting if needed."""
+        """The next message of a process-specific channel, waiting if needed; one
+        that does not decode to a dict is set aside."""
+        while True:
+            body = await self._next_body(channel)
+            try:
+                message = unpack_message(body, self._layer.crypter)
+            except Exception as error:
+                problem = f"undecodable message for {channel}: {error!r}"
+            else:
+                if isinstance(message, dict):
+                    return message
+                problem = f"the message for {channel} is a {type(message).__name__}, not a dict"
+            set_aside(self._layer, self._shards, self._layer._process_key(channel), problem,
+                      data=body, counted_as=channel)
+
+    async def _next_body(self, channel):
         with self._lock:
             queued = self._take_queued(channel) or self._take_queued_elsewhere(channel)
             if queued is None:
                 waiter = self._loop.create_future()
                 self._waiters[channel].append(waiter)
         if queued is not None:
-            return unpack_message(queued[1], self._layer.crypter)
+            return queued[1]
         try:
             if channel not in self._known:
                 await self._listen(channel)
@@ -62,7 +78,7 @@ class ProcessChannels:
                         waiters.remove(waiter)
                     if not waiters:
                         del self._waiters[channel]
-        return unpack_message(body, self._layer.crypter)
+        return body
 
     def _take_queued(self, channel):
         queue = self._queues.get(channel)
@@ -70,6 +86,7 @@ class ProcessChannels:
             queued = queue.popleft()
             if not self._layer._expired(queued[0]):
                 return queued
+            self._layer.stats.count("expired", channel)
         return None
 
     def _take_queued_elsewhere(self, channel):
@@ -143,25 +160,48 @@ class ProcessChannels:
                 )
             except Exception as error:
                 end_if_cancelled()
+                if is_wrong_type(error):
+                    await self._move_aside_non_lists(keys)
+                    continue
                 logger.error("Reading process channels %s failed: %s", keys, error)
                 await asyncio.sleep(layer.retry_delay)
                 continue
             if reply:
                 for data in reply[1]:
                     if data:
-                        self._dispatch(*unpack_envelope(data))
+                        self._dispatch_entry(reply[0].decode(), data)
                 if len(keys) > 1:
                     # BLMPOP pops from the first non-empty list: take turns.
                     keys.append(keys.pop(0))
             self._sweep()
             end_if_cancelled()
 
+    def _dispatch_entry(self, key, data):
+        try:
+            sent_ms, channels, body = unpack_envelope(data)
+            if not isinstance(sent_ms, int) or not isinstance(body, bytes):
+                raise ValueError("it is not (time sent, channels, message)")
+        except Exception as error:
+            set_aside(self._layer, self._shards, key, f"malformed envelope: {error}", data=data)
+            return
+        self._dispatch(sent_ms, channels, body)
+
+    async def _move_aside_non_lists(self, keys):
+        """One of a reader's keys is not a list, which fails the read of them all."""
+        keys = list(keys)
+        for key, kind in zip(keys, await self._shards.execute([("TYPE", key) for key in keys])):
+            if kind not in (b"list", b"none"):
+                await move_aside(self._layer, self._shards, key, f"not a list but a {kind.decode()}")
+
     def _dispatch(self, sent_ms, channels, body):
         layer = self._layer
         if layer._expired(sent_ms):
-            logger.debug("Dropped an expired message for %s", channels)
+            for channel in channels:
+                layer.stats.count("expired", channel)
+            logger.info("Dropped an expired message for %s", channels)
             return
         for channel in channels:
+            layer.stats.count("received", channel)
             self._hand_over(channel, (sent_ms, body))
 
     def _hand_over(self, channel, message):
@@ -199,6 +239,7 @@ class ProcessChannels:
         queue.append(message)
         if len(queue) > self._layer.get_capacity(channel):
             queue.popleft()
+            self._layer.stats.count("dropped", channel)
             logger.warning("Channel %s is over capacity: dropped its oldest message", channel)
 
     def _sweep(self):
@@ -211,5 +252,6 @@ class ProcessChannels:
             for channel, queue in list(self._queues.items()):
                 while queue and self._layer._expired(queue[0][0]):
                     queue.popleft()
+                    self._layer.stats.count("expired", channel)
                 if not queue:
                     del self._queues[channel]

@@ -1,5 +1,6 @@
 """Lua scripts run by the layer, so that each step of a send, a batched receive,
-a redelivery or a visibility extension is one atomic server-side call."""
+a redelivery, a visibility extension or a move of due delayed messages is one
+atomic server-side call."""
 
 import hashlib
 
@@ -26,22 +27,14 @@ class Script:
             await self.load(client)
             return await client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
-# KEYS: target keys. ARGV: now_ms, expiry_ms, group, then (kind, capacity, data) per
-# key. kind "s" is a normal channel's stream, kind "l" is a process's list.
-# A stream's capacity counts the messages nobody has taken yet: its length less the
-# entries pending with receivers.
-# Returns one 1 (sent) or 0 (full) per key.
-SEND = Script("""
-local now = tonumber(ARGV[1])
-local expiry = tonumber(ARGV[2])
-local group = ARGV[3]
-local minid = tostring(now - expiry)
-local result = {}
-for i, key in ipairs(KEYS) do
-    local base = 4 + (i - 1) * 3
-    local kind, capacity, data = ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 2]
+# Puts data on a channel's key unless it is at capacity: 0 if full, else the entry id
+# of the message (a stream) or 1 (a list). kind "s" is a normal channel's stream, kind
+# "l" is a process's list. A stream's capacity counts the messages nobody has taken
+# yet: its length less the entries pending with receivers.
+_DELIVER = """
+local function deliver(key, kind, capacity, data, group, now, expiry)
     if kind == "s" then
-        redis.call("XTRIM", key, "MINID", minid)
+        redis.call("XTRIM", key, "MINID", tostring(now - expiry))
         local waiting = redis.call("XLEN", key)
         if waiting >= capacity then
             local pending = redis.pcall("XPENDING", key, group)
@@ -50,22 +43,74 @@ for i, key in ipairs(KEYS) do
             end
         end
         if waiting >= capacity then
-            result[i] = 0
-        else
-            redis.call("XADD", key, "*", "m", data)
-            result[i] = 1
+            return 0
         end
-    else
-        if redis.call("LLEN", key) >= capacity then
-            result[i] = 0
-        else
-            redis.call("RPUSH", key, data)
-            redis.call("PEXPIRE", key, expiry)
-            result[i] = 1
-        end
+        return redis.call("XADD", key, "*", "m", data)
     end
+    if redis.call("LLEN", key) >= capacity then
+        return 0
+    end
+    redis.call("RPUSH", key, data)
+    redis.call("PEXPIRE", key, expiry)
+    return 1
+end
+"""
+
+# KEYS: target keys. ARGV: now_ms, expiry_ms, group, then (kind, capacity, data) per
+# key. Returns per key 0 (full), or the entry id of the message (a stream) or 1 (a list).
+SEND = Script(_DELIVER + """
+local now = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2])
+local group = ARGV[3]
+local result = {}
+for i, key in ipairs(KEYS) do
+    local base = 4 + (i - 1) * 3
+    result[i] = deliver(key, ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 2], group, now, expiry)
 end
 return result
+""")
+
+# KEYS[1]: the sorted set of delayed messages, scored by when they are due.
+# ARGV: expiry_ms, group, limit, retry_ms.
+# Each member is "kind\ncapacity\nkey\nchannel\nid\n" then the packed message
+# (an envelope is made here for a process's list, so it counts as sent now).
+# Moves up to limit due messages onto their channels in one atomic step, so that
+# several delay processes never deliver one twice; a message whose channel is full
+# is due again retry_ms later. Due is read on the server's clock, as stream ids
+# are. Returns {sent, full, ms until the next is due (-1: none left)}.
+MOVE_DUE = Script(_DELIVER + """
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local expiry = tonumber(ARGV[1])
+local group = ARGV[2]
+local sent, full = 0, 0
+local due = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[3]))
+for _, member in ipairs(due) do
+    local fields, position = {}, 1
+    for i = 1, 5 do
+        local newline = string.find(member, "\\n", position, true)
+        fields[i] = string.sub(member, position, newline - 1)
+        position = newline + 1
+    end
+    local kind, capacity, key, channel = fields[1], tonumber(fields[2]), fields[3], fields[4]
+    local data = string.sub(member, position)
+    if kind == "l" then
+        data = cmsgpack.pack({now, channel, data})
+    end
+    if deliver(key, kind, capacity, data, group, now, expiry) ~= 0 then
+        redis.call("ZREM", KEYS[1], member)
+        sent = sent + 1
+    else
+        redis.call("ZADD", KEYS[1], now + tonumber(ARGV[4]), member)
+        full = full + 1
+    end
+end
+local next = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
+local wait = -1
+if next[2] then
+    wait = math.max(0, tonumber(next[2]) - now)
+end
+return {sent, full, wait}
 """)
 
 # KEYS: streams of normal channels. ARGV: group, consumer, count, min_idle_ms,
@@ -93,9 +138,14 @@ for index, key in ipairs(KEYS) do
         else
             -- An entry trimmed away as expired is not returned, and XCLAIM forgets it.
             for _, entry in ipairs(redis.call("XCLAIM", key, group, consumer, min_idle, id)) do
+                -- The body is field m; false (nil) for a malformed entry, set aside by the reader.
+                local body = false
+                for f = 1, #entry[2], 2 do
+                    if entry[2][f] == "m" then body = entry[2][f + 1] end
+                end
                 taken[#taken + 1] = index
                 taken[#taken + 1] = entry[1]
-                taken[#taken + 1] = entry[2][2]
+                taken[#taken + 1] = body
                 taken[#taken + 1] = times + 1
                 got = got + 1
             end
@@ -131,4 +181,27 @@ for _, key in ipairs(KEYS) do
     end
 end
 return 1
+""")
+
+# KEYS: streams. ARGV: group, min_idle_ms.
+# Forgets the consumers that hold nothing and have not read for min_idle_ms: processes
+# that died, once their messages were taken over. A live one reading again comes back.
+# Returns the names forgotten, flat (stream index, name)*.
+FORGET_IDLE_CONSUMERS = Script("""
+local forgotten = {}
+for index, key in ipairs(KEYS) do
+    local consumers = redis.pcall("XINFO", "CONSUMERS", key, ARGV[1])
+    if type(consumers) == "table" and not consumers.err then
+        for _, fields in ipairs(consumers) do
+            local info = {}
+            for f = 1, #fields, 2 do info[fields[f]] = fields[f + 1] end
+            if info["pending"] == 0 and info["idle"] >= tonumber(ARGV[2]) then
+                redis.call("XGROUP", "DELCONSUMER", key, ARGV[1], info["name"])
+                forgotten[#forgotten + 1] = index
+                forgotten[#forgotten + 1] = info["name"]
+            end
+        end
+    end
+end
+return forgotten
 """)

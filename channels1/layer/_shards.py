@@ -3,6 +3,7 @@ a hash tag (``asgi:c:{chat.room}``): a consistent hash of that tag picks one of
 several plain Redis hosts (each with its own client and write batcher), and on a
 Redis Cluster the tag is what places the key in its slot."""
 
+import asyncio
 import functools
 import hashlib
 
@@ -72,6 +73,32 @@ class Shards:
 
     def batcher(self, key):
         return self.batchers[self._host(key)]
+
+    async def execute(self, commands, raise_on_error=True):
+        """Run ``commands`` (tuples of a command and its key first) in one pipeline per
+        host, at once; their replies in the given order. Keys of several hosts or slots
+        are fine, as long as each command's own keys share one."""
+        if self.cluster or len(self.clients) == 1:
+            by_host = {0: list(range(len(commands)))}
+        else:
+            by_host = {}
+            for index, command in enumerate(commands):
+                by_host.setdefault(self._host(command[1]), []).append(index)
+        replies = [None] * len(commands)
+
+        async def run(host, indexes):
+            pipe = self.clients[host].pipeline(transaction=False)
+            for index in indexes:
+                pipe.execute_command(*commands[index])
+            for index, reply in zip(indexes, await pipe.execute(raise_on_error=raise_on_error)):
+                replies[index] = reply
+
+        await asyncio.gather(*(run(host, indexes) for host, indexes in by_host.items() if indexes))
+        return replies
+
+    async def scan(self, match):
+        """The keys matching ``match`` on every host (on a cluster, every primary)."""
+        return [key for client in self.clients async for key in client.scan_iter(match=match, count=1000)]
 
     def split(self, keys):
         """The keys by unit: {host index or slot: [keys in their given order]}."""

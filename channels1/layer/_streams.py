@@ -13,7 +13,8 @@ from redis.exceptions import ResponseError
 
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
-from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM
+from ._dead_letters import is_wrong_type, move_aside, set_aside
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM
 from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
@@ -46,8 +47,11 @@ class Streams:
         self._fetchers = {}
         self._blocking_reads = {}  # stream keys of one host -> its blocking take in flight
         self._last_reclaim = 0.0
+        self._started = time.monotonic()
+        self._last_forget = {}  # host index (or slot) -> when its idle consumers were last removed
         self._keeper = None
         self._stopping = False
+        self._taken_queries = {}  # stream key -> future of its group's last delivered id
 
     # Receiving for workers: many channels, a batch at a time
 
@@ -130,6 +134,7 @@ class Streams:
         try:
             if reclaim:
                 taken = await self._reclaim(channels, keys, max_messages)
+                await self._forget_idle_consumers(channels, keys)
             if len(taken) < max_messages:
                 blocking = block and not taken and not self._stopping
                 wanted = max_messages - len(taken)
@@ -143,6 +148,10 @@ class Streams:
                     busy_keys = [self._layer._stream_key(c) for c in busy]
                     taken += await self._read(busy, busy_keys, max_messages - len(taken), False)
         except ResponseError as error:
+            if is_wrong_type(error):
+                self._hand_back(taken)
+                await self._move_aside_non_streams(keys)
+                return []
             if "NOGROUP" not in str(error):
                 self._hand_back(taken)
                 raise
@@ -177,6 +186,26 @@ class Streams:
         if held is not None:
             held.pop(delivery.id, None)
         self._shards.batcher(delivery.key).ack(delivery.key, GROUP, delivery.id)
+
+    async def untaken(self, channel, positions):
+        """The positions (entry ids) beyond the last one the group has delivered."""
+        key = self._layer._stream_key(channel)
+        query = self._taken_queries.get(key)
+        if query is None:
+            query = self._taken_queries[key] = self._shards.batcher(key).command("XINFO", "GROUPS", key)
+            query.add_done_callback(lambda _: self._taken_queries.pop(key, None))
+        try:
+            groups = await asyncio.shield(query)
+        except ResponseError as error:
+            if "no such key" in str(error).lower():
+                return []  # the stream went away, and the messages with it
+            raise
+        taken = (0, 0)
+        for fields in groups:
+            info = fields if isinstance(fields, dict) else dict(zip(fields[::2], fields[1::2]))
+            if info.get(b"name") == GROUP.encode():
+                taken = _entry_id(info[b"last-delivered-id"])
+        return [position for position in positions if _entry_id(position) > taken]
 
     # Receiving one channel at a time (the channels 4 interface)
 
@@ -250,6 +279,10 @@ class Streams:
                 pipe.execute_command("XGROUP", "CREATE", key, GROUP, "0")
         absent = set()
         for key, reply in zip(missing, await pipe.execute(raise_on_error=False)):
+            if isinstance(reply, Exception) and is_wrong_type(reply):
+                await move_aside(self._layer, self._shards, key, "not a stream")
+                absent.add(key)  # made anew by the next take
+                continue
             if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
                 if not create and "MKSTREAM" in str(reply):
                     absent.add(key)
@@ -257,6 +290,13 @@ class Streams:
                 raise reply
             self._groups.add(key)
         return [key for key in keys if key not in absent]
+
+    async def _move_aside_non_streams(self, keys):
+        """One of the keys read is not a stream, which fails the read of them all."""
+        for key, kind in zip(keys, await self._shards.execute([("TYPE", key) for key in keys])):
+            if kind not in (b"stream", b"none"):
+                self._groups.discard(key)
+                await move_aside(self._layer, self._shards, key, f"not a stream but a {kind.decode()}")
 
     def _reclaim_due(self):
         if not self._layer.at_least_once:
@@ -267,6 +307,19 @@ class Streams:
         self._last_reclaim = now
         return True
 
+    async def _forget_idle_consumers(self, channels, keys):
+        """Every few visibility timeouts: remove the names of consumers that hold
+        nothing and stopped reading, as crashed processes leave them."""
+        idle = self._layer.visibility_timeout * 3
+        unit = self._shards.index(keys[0])
+        if time.monotonic() - self._last_forget.get(unit, self._started) < idle:
+            return
+        self._last_forget[unit] = time.monotonic()
+        forgotten = await FORGET_IDLE_CONSUMERS(self._shards.client(keys[0]), keys, [GROUP, int(idle * 1000)])
+        for index, name in zip(*[iter(forgotten)] * 2):
+            logger.info("Removed consumer %s of channel %s: it held nothing and read nothing for %s s",
+                        name.decode(), channels[index - 1], idle)
+
     async def _reclaim(self, channels, keys, max_messages):
         layer = self._layer
         taken, dropped = await RECLAIM(
@@ -275,6 +328,7 @@ class Streams:
             [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
         )
         for index, id, deliveries in zip(*[iter(dropped)] * 3):
+            layer.stats.count("dropped", channels[index - 1])
             logger.error(
                 "Dropped message %s on channel %s: delivered %d times and never acknowledged",
                 id.decode(), channels[index - 1], deliveries,
@@ -301,7 +355,7 @@ class Streams:
             return []
         channel_of = dict(zip(keys, channels))
         return self._deliveries(
-            (channel_of[key.decode()], key.decode(), id, fields[b"m"], 1)
+            (channel_of[key.decode()], key.decode(), id, fields.get(b"m"), 1)
             for key, entries in reply
             for id, fields in entries
         )
@@ -311,16 +365,29 @@ class Streams:
         for channel, key, id, body, count in rows:
             delivery = Delivery(channel, None, key, id, count)
             if self._layer._expired(delivery.sent_ms):
-                logger.debug("Dropped expired message %s on channel %s", id.decode(), channel)
+                self._layer.stats.count("expired", channel)
+                logger.info("Dropped expired message %s on channel %s", id.decode(), channel)
                 self.ack(delivery)
                 continue
-            try:
-                delivery.message = unpack_message(body, self._layer.crypter)
-            except Exception as error:
-                logger.error("Dropped undecodable message %s on channel %s: %s", id.decode(), channel, error)
+            problem = None
+            if body is None:
+                problem = "the entry has no message (field m)"
+            else:
+                try:
+                    delivery.message = unpack_message(body, self._layer.crypter)
+                except Exception as error:
+                    problem = f"undecodable message: {error!r}"
+                else:
+                    if not isinstance(delivery.message, dict):
+                        problem = f"the message is a {type(delivery.message).__name__}, not a dict"
+            if problem is not None:
+                set_aside(self._layer, self._shards, key, problem, id, body, counted_as=channel)
                 self.ack(delivery)
                 continue
             deliveries.append(delivery)
+            self._layer.stats.count("received", channel)
+            if count > 1:
+                self._layer.stats.count("redelivered", channel)
             if self._layer.at_least_once:
                 self._held.setdefault(key, {})[id] = delivery
         if deliveries and self._layer.at_least_once and self._keeper is None:
@@ -370,6 +437,11 @@ class Streams:
                 FORGET_CONSUMER(self._shards.client(keys[0]), keys, [GROUP, self._consumer])
                 for keys in self._shards.split(sorted(self._groups)).values()
             ))
+
+
+def _entry_id(id):
+    milliseconds, _, sequence = id.partition(b"-")
+    return int(milliseconds), int(sequence or 0)
 
 
 def fail_waiters(waiters_by_channel):

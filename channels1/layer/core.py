@@ -14,18 +14,27 @@ import weakref
 
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
+from redis.exceptions import ResponseError
 
+from ._batcher import _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
+from ._dead_letters import is_wrong_type, move_aside, set_aside
+from . import _memberships, _presence, _sockets
+from ._memberships import joined_key
 from ._process_channels import ProcessChannels
-from ._scripts import EXTEND, FORGET_CONSUMER, RECLAIM, SEND
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
 from ._cluster import is_cluster_url
 from ._shards import SentinelConfig, Shards, tagged_key
+from ._stats import Stats, Summary
 from ._streams import Streams
 
 logger = logging.getLogger("channels1.layer")
 
 DELIVERY_MODES = ("at-least-once", "at-most-once")
 CHECKED_NAMES = 10_000
+# The websocket.* channels are shared by every socket of every Daphne, so they hold far
+# more than one socket's reply channel (the capacity); given capacities come first.
+DEFAULT_CHANNEL_CAPACITY = {"websocket.*": 2000}
 
 
 class ForeignChannel(ValueError, AssertionError):
@@ -81,7 +90,10 @@ class RedisChannelLayer(BaseChannelLayer):
             raise ValueError(f"prefix cannot contain braces: they would change where keys live ({prefix!r})")
         self.prefix = prefix
         self.group_expiry = group_expiry
-        self.channel_capacity = self.compile_capacities(channel_capacity or {})
+        self.channel_capacity = self.compile_capacities({**(channel_capacity or {}), **{
+            glob: capacity for glob, capacity in DEFAULT_CHANNEL_CAPACITY.items()
+            if glob not in (channel_capacity or {})
+        }})
         self.max_message_size = max_message_size
         if delivery not in DELIVERY_MODES:
             raise ValueError(f"delivery must be one of {DELIVERY_MODES}, not {delivery!r}")
@@ -100,11 +112,19 @@ class RedisChannelLayer(BaseChannelLayer):
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
+        self.stats = Stats()
+        self._skipped_members = Summary(
+            logger, "group_send skipped %d member(s) over capacity since the last such line; by group: %s")
 
     # The channels 4 interface
 
     async def send(self, channel, message):
         """Send a message to a channel; raises ChannelFull at capacity."""
+        await self.send_tracked(channel, message)
+
+    async def send_tracked(self, channel, message):
+        """``send()`` that returns where the message went in a normal channel (its
+        position, for ``untaken()``), or None on a process-specific channel."""
         self._check_channel_name(channel)
         runtime = await self._runtime()
         body = pack_message(channel, message, self.max_message_size, self.crypter)
@@ -115,7 +135,17 @@ class RedisChannelLayer(BaseChannelLayer):
             key, kind, data = self._stream_key(channel), "s", body
         sent = await runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
         if not sent:
+            self.stats.count("full", channel)
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
+        self.stats.count("sent", channel)
+        return sent if kind == "s" else None
+
+    async def untaken(self, channel, positions):
+        """The positions (from ``send_tracked()``) of messages that still wait in the
+        normal ``channel`` for a receiver to take them. Concurrent calls for one
+        channel share one round trip."""
+        runtime = await self._runtime()
+        return await runtime.streams.untaken(channel, positions)
 
     async def receive(self, channel):
         """The next message on a channel. A cancelled receive loses no message and
@@ -137,37 +167,58 @@ class RedisChannelLayer(BaseChannelLayer):
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
         key = self._group_key(group)
-        batcher = runtime.shards.batcher(key)
-        await asyncio.gather(
-            batcher.command("ZADD", key, self._now_ms(), channel),
-            batcher.command("PEXPIRE", key, self.group_expiry * 1000),
-        )
+        for attempt in range(2):
+            try:
+                joined = joined_key(self.prefix, channel)
+                batcher, joined_batcher = runtime.shards.batcher(key), runtime.shards.batcher(joined)
+                await asyncio.gather(
+                    batcher.command("ZADD", key, self._now_ms(), channel),
+                    batcher.command("PEXPIRE", key, self.group_expiry * 1000),
+                    joined_batcher.command("SADD", joined, key),
+                    joined_batcher.command("PEXPIRE", joined, self.group_expiry * 1000),
+                )
+                return
+            except ResponseError as error:
+                if attempt or not is_wrong_type(error):
+                    raise
+                await move_aside(self, runtime.shards, key, "not a sorted set of members")
 
     async def group_discard(self, group, channel):
         self.require_valid_group_name(group)
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
-        key = self._group_key(group)
-        await runtime.shards.batcher(key).command("ZREM", key, channel)
+        key, joined = self._group_key(group), joined_key(self.prefix, channel)
+        await asyncio.gather(
+            runtime.shards.batcher(key).command("ZREM", key, channel),
+            runtime.shards.batcher(joined).command("SREM", joined, key),
+        )
 
     async def group_send(self, group, message):
         """Send to every member of a group: one write per receiving process, and one
         round trip per host holding members. Members over capacity are skipped and
-        counted in a WARNING; never raises ChannelFull."""
+        counted, in one WARNING a minute at most; never raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
         body = pack_message(group, message, self.max_message_size, self.crypter)
         key = self._group_key(group)
         now = self._now_ms()
         batcher = runtime.shards.batcher(key)
-        _, members = await asyncio.gather(
-            batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
-            batcher.command("ZRANGE", key, 0, -1),
-        )
+        try:
+            _, members = await asyncio.gather(
+                batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
+                batcher.command("ZRANGE", key, 0, -1),
+            )
+        except ResponseError as error:
+            if not is_wrong_type(error):
+                raise
+            await move_aside(self, runtime.shards, key, "not a sorted set of members")
+            members = []
         by_process = {}
         sends = []
         for member in members:
-            channel = member.decode()
+            channel = self._member_channel(runtime, key, member)
+            if channel is None:
+                continue
             if "!" in channel:
                 by_process.setdefault(self._process_key(channel), []).append(channel)
             else:
@@ -179,9 +230,11 @@ class RedisChannelLayer(BaseChannelLayer):
             runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
             for channel, _, key, kind, data in sends
         ))
+        for (channel, count, _, _, _), sent in zip(sends, results):
+            self.stats.count("sent" if sent else "full", channel, count)
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
         if skipped:
-            logger.warning("group_send to %s skipped %d member(s) over capacity", group, skipped)
+            self._skipped_members.add(group, skipped)
 
     async def flush(self):
         """Delete everything under this layer's prefix, and what the layer's event
@@ -237,6 +290,44 @@ class RedisChannelLayer(BaseChannelLayer):
         no longer kept alive, and goes to a receiver again after the visibility
         timeout (counted as a delivery)."""
         self._runtimes[asyncio.get_running_loop()].streams.abandon(delivery)
+
+    # For the status of the whole system
+
+    async def heartbeat(self, kind, info, ttl):
+        """Record this process (a ``kind`` of "worker" or "daphne", described by
+        ``info``) as alive for ``ttl`` seconds, and store the counts of ``stats``."""
+        runtime = await self._runtime()
+        await _presence.beat(self, runtime.shards, kind, info, ttl)
+
+    async def refresh_memberships(self, channels):
+        """Renew the group memberships of ``channels`` (sockets still open) before
+        the group expiry drops them; the number of memberships renewed."""
+        runtime = await self._runtime()
+        return await _memberships.refresh(self, runtime.shards, list(channels), self._now_ms())
+
+    async def track_socket(self, reply_channel, path):
+        """Note a socket this process has open (by its reply channel), for
+        ``sweep_dead_sockets()`` to end if this process dies."""
+        runtime = await self._runtime()
+        key = _sockets.sockets_key(self.prefix, self.client_prefix)
+        await runtime.shards.batcher(key).command("HSET", key, reply_channel, path)
+
+    async def untrack_socket(self, reply_channel):
+        runtime = await self._runtime()
+        key = _sockets.sockets_key(self.prefix, self.client_prefix)
+        await runtime.shards.batcher(key).command("HDEL", key, reply_channel)
+
+    async def sweep_dead_sockets(self, suspected):
+        """The sockets of Daphnes whose heartbeat record was gone on two calls in a
+        row (``suspected``, a set, carries them between calls), with their memberships
+        and process lists removed: ``[(reply channel, path)]``, to be disconnected."""
+        runtime = await self._runtime()
+        return await _sockets.sweep(self, runtime.shards, suspected)
+
+    async def leave(self, kind):
+        """Remove the record of this process: it stops on purpose."""
+        runtime = await self._runtime()
+        await _presence.leave(self, runtime.shards, kind)
 
     # Internals
 
@@ -305,6 +396,18 @@ class RedisChannelLayer(BaseChannelLayer):
                 f"instance did not make (its new_channel() names are '<prefix>.{self.client_prefix}!...'). "
                 "Receive on a process-specific channel with the layer instance that made it."
             )
+
+    def _member_channel(self, runtime, key, member):
+        """The channel name of a group member; a member that is not one is removed
+        and set aside."""
+        try:
+            channel = member.decode()
+            self._check_channel_name(channel)
+            return channel
+        except Exception as error:
+            runtime.shards.batcher(key).command("ZREM", key, member).add_done_callback(_log_failure)
+            set_aside(self, runtime.shards, key, f"a member that is not a channel name: {error}", data=member)
+            return None
 
     def _check_channel_name(self, channel):
         # Sends and receives are the hot path: each name is checked once.
@@ -413,5 +516,5 @@ def _parse_hosts(hosts):
 
 
 async def _load_scripts(client):
-    for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER):
+    for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
         await script.load(client)

@@ -3,6 +3,7 @@ layers configured from the environment, picked by the first path segment.
 
 BRIDGE_REDIS_URL, BRIDGE_PREFIX: the test Redis and this run's layer prefix.
 BRIDGE_MORTAL_REDIS_URL: a Redis the tests stop mid-socket (alias "mortal").
+BRIDGE_RESTARTED_REDIS_URL: a Redis the tests restart under open sockets ("restarted").
 """
 
 import os
@@ -17,9 +18,12 @@ layers = {
     # websocket.connect and websocket.receive take one message each.
     "tight": {"hosts": [redis_url], "prefix": prefix + "tight",
               "channel_capacity": {"websocket.connect": 1, "websocket.receive": 1}},
+    # Messages of at most 4 KiB.
+    "small": {"hosts": [redis_url], "prefix": prefix, "max_message_size": 4096},
     # No server behind it.
     "down": {"hosts": [f"unix:///nonexistent/{prefix}.sock"], "prefix": prefix},
     "mortal": {"hosts": [os.environ.get("BRIDGE_MORTAL_REDIS_URL", redis_url)], "prefix": prefix},
+    "restarted": {"hosts": [os.environ.get("BRIDGE_RESTARTED_REDIS_URL", redis_url)], "prefix": prefix},
 }
 settings.configure(
     INSTALLED_APPS=[],
@@ -28,6 +32,8 @@ settings.configure(
         for alias, config in layers.items()
     },
     CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT=float(os.environ.get("BRIDGE_HANDSHAKE_TIMEOUT", "3")),
+    CHANNELS1_WEBSOCKET_FULL_TIMEOUT=2,
+    CHANNELS1_REDIS_OUTAGE_GRACE=4,
 )
 django.setup()
 
@@ -35,8 +41,12 @@ from channels1.bridge import WebSocketBridge  # noqa: E402
 
 bridges = {
     "tight": WebSocketBridge(alias="tight"),
+    "small": WebSocketBridge(alias="small"),
     "down": WebSocketBridge(alias="down"),
     "mortal": WebSocketBridge(alias="mortal"),
+    "restarted": WebSocketBridge(alias="restarted"),
+    # At most three messages of one socket wait in websocket.receive; a minute to wait.
+    "narrow": WebSocketBridge(window=3, full_timeout=60),
     "quick": WebSocketBridge(handshake_timeout=1),
     # The default, as with CHANNELS1_WEBSOCKET_HANDSHAKE_TIMEOUT unset.
     "patient": WebSocketBridge(handshake_timeout=5),

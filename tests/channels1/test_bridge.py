@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -127,10 +128,19 @@ def mortal_redis():
 
 
 @pytest.fixture(scope="module")
-def daphne(redis_url, prefix, mortal_redis, tmp_path_factory):
+def restarted_redis(tmp_path_factory):
+    """A Redis of its own for the tests that restart it under open sockets."""
+    server = RedisServer(tmp_path_factory.mktemp("restarted")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def daphne(redis_url, prefix, mortal_redis, restarted_redis, tmp_path_factory):
     """Daphne serving tests/channels1/bridge_app.py."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    env.update(BRIDGE_REDIS_URL=redis_url, BRIDGE_PREFIX=prefix, BRIDGE_MORTAL_REDIS_URL=mortal_redis.url)
+    env.update(BRIDGE_REDIS_URL=redis_url, BRIDGE_PREFIX=prefix, BRIDGE_MORTAL_REDIS_URL=mortal_redis.url,
+               BRIDGE_RESTARTED_REDIS_URL=restarted_redis.url)
     server = Daphne("tests.channels1.bridge_app:application", tmp_path_factory.mktemp("daphne") / "daphne.log", env)
     yield server
     server.stop()
@@ -427,36 +437,133 @@ async def test_sockets_keep_their_own_order_when_sending_at_once(daphne, worker)
 # Back-pressure and failures
 
 
-async def test_full_connect_channel_rejects_with_503(daphne, tight_worker):
+async def test_full_connect_channel_rejects_with_503_after_the_handshake_timeout(daphne, tight_worker):
     await tight_worker.layer.send("websocket.connect", {"filler": True})
     client = dial(daphne, unique_path("tight"))
     assert await rejected_status(client) == 503
-    await daphne.wait_for_log(r"ERROR channels1\.bridge Rejected WebSocket daphne\.response\.\S+ .* HTTP 503: "
-                              r"channel websocket\.connect is full")
+    await daphne.wait_for_log(r"ERROR channels1\.bridge Rejected WebSocket daphne\.response\.\S+ .* HTTP 503 "
+                              r"after 3\.0 s: channel websocket\.connect is full")
 
 
-async def test_full_receive_channel_closes_with_1013_and_sends_no_disconnect(daphne, tight_worker):
+async def test_connect_waits_for_room_in_a_full_connect_channel(daphne, tight_worker):
+    await tight_worker.layer.send("websocket.connect", {"filler": True})
+    client = dial(daphne, unique_path("tight"))
+    await asyncio.sleep(0.5)
+    assert (await tight_worker.next("websocket.connect"))["filler"]
+    connected = await tight_worker.next("websocket.connect")
+    await tight_worker.reply(connected, {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.close()
+
+
+async def test_receive_channel_full_for_longer_than_the_full_timeout_closes_with_1013(daphne, tight_worker):
     connected, client = await handshake(daphne, tight_worker, unique_path("tight"), {"accept": True})
     ws = await asyncio.wait_for(client, TIMEOUT)
     await ws.send("fits")
     await ws.send("does not fit")
     assert await close_code(ws) == 1013
     await daphne.wait_for_log(rf"ERROR channels1\.bridge Closed WebSocket {re.escape(connected['reply_channel'])}"
-                              r" .* code 1013: channel websocket\.receive is full")
+                              r" .* code 1013: channel websocket\.receive is full for 2 s")
     tight_worker.channels = CHANNELS
     first = await tight_worker.next("websocket.receive", reply_channel=connected["reply_channel"])
     assert first["text"] == "fits"
     await tight_worker.nothing("websocket.disconnect", within=1, reply_channel=connected["reply_channel"])
 
 
-async def test_unreachable_layer_rejects_the_handshake_with_500(daphne):
+async def test_a_frame_over_the_layers_message_size_closes_with_1009(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path("small"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.send("x" * 5000)  # over the "small" layer's max_message_size of 4096 bytes
+    assert await close_code(ws) == 1009
+    await daphne.wait_for_log(rf"ERROR channels1\.bridge Closed WebSocket {re.escape(connected['reply_channel'])}"
+                              r" .* code 1009: .*max_message_size")
+    await worker.nothing("websocket.disconnect", within=1, reply_channel=connected["reply_channel"])
+
+
+async def test_frame_waits_while_the_receive_channel_is_full_instead_of_closing(daphne, tight_worker):
+    connected, client = await handshake(daphne, tight_worker, unique_path("tight"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    channel = connected["reply_channel"]
+    await ws.send("fits")
+    await ws.send("waits")
+    await asyncio.sleep(0.5)
+    tight_worker.channels = CHANNELS
+    texts = [(await tight_worker.next("websocket.receive", reply_channel=channel))["text"] for _ in range(2)]
+    assert texts == ["fits", "waits"]
+    await tight_worker.reply(connected, {"text": "still open"})
+    assert await receive(ws) == "still open"
+    await ws.close()
+
+
+async def test_a_socket_has_at_most_its_window_of_messages_waiting_and_loses_none(daphne, worker, redis_url, prefix):
+    connected, client = await handshake(daphne, worker, unique_path("narrow"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    channel = connected["reply_channel"]
+    for i in range(12):
+        await ws.send(str(i))
+    # A quiet socket's frame still gets into the channel beside the flood.
+    quiet_connected, quiet_client = await handshake(daphne, worker, unique_path(), {"accept": True})
+    quiet = await asyncio.wait_for(quiet_client, TIMEOUT)
+    await quiet.send("quiet")
+    await asyncio.sleep(1)
+    stream = redis.Redis.from_url(redis_url)
+    waiting = [fields[b"m"] for _, fields in stream.xrange(f"{prefix}:c:websocket.receive")]
+    stream.close()
+    assert sum(channel.encode() in body for body in waiting) == 3
+    assert sum(quiet_connected["reply_channel"].encode() in body for body in waiting) == 1
+    texts = [(await worker.next("websocket.receive", reply_channel=channel))["text"] for _ in range(12)]
+    assert texts == [str(i) for i in range(12)]
+    await ws.close()
+    await quiet.close()
+
+
+async def test_a_client_sending_faster_than_it_is_served_is_pushed_back_by_tcp(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path("narrow"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    frame = b"x" * (128 * 1024)
+    sent = 0
+
+    async def flood():
+        nonlocal sent
+        for _ in range(200):
+            await ws.send(frame)
+            sent += 1
+
+    flooding = asyncio.create_task(flood())
+    # While nobody takes the socket's messages, Daphne stops reading it and the
+    # client's sends block; Daphne 4 alone would read all 25 MiB into memory.
+    await asyncio.sleep(3)
+    assert not flooding.done() and sent < 200
+    for i in range(200):
+        message = await worker.next("websocket.receive", reply_channel=connected["reply_channel"])
+        assert message["order"] == i + 1 and message["bytes"] == frame
+    await asyncio.wait_for(flooding, TIMEOUT)
+    await ws.close()
+
+
+async def test_a_frame_over_the_size_limit_closes_with_1009(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path(), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.send(b"x" * (2 * 1024 * 1024))
+    assert await close_code(ws) == 1009
+
+
+async def test_invalid_utf8_in_a_text_frame_closes_with_1007(daphne, worker):
+    connected, client = await handshake(daphne, worker, unique_path(), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.send(b"caf\xe9", text=True)
+    assert await close_code(ws) == 1007
+    await worker.nothing("websocket.receive", within=1, reply_channel=connected["reply_channel"])
+
+
+async def test_unreachable_layer_rejects_the_handshake_with_503_after_the_handshake_timeout(daphne):
     client = dial(daphne, unique_path("down"))
-    assert await rejected_status(client) == 500
-    await daphne.wait_for_log(r"ERROR channels1\.bridge Rejected WebSocket daphne\.response\.\S+ .* HTTP 500: "
-                              r"sending websocket\.connect failed: ConnectionError")
+    assert await rejected_status(client) == 503
+    await daphne.wait_for_log(r"ERROR channels1\.bridge Rejected WebSocket daphne\.response\.\S+ .* HTTP 503 "
+                              r"after 3\.0 s: Redis does not answer: ConnectionError")
 
 
-async def test_layer_failing_under_an_open_socket_closes_it_with_1011(daphne, make_worker, mortal_redis):
+async def test_redis_gone_under_an_open_socket_closes_it_with_1011(daphne, make_worker, mortal_redis):
     worker = await make_worker(hosts=[mortal_redis.url])
     connected, client = await handshake(daphne, worker, unique_path("mortal"), {"accept": True})
     ws = await asyncio.wait_for(client, TIMEOUT)
@@ -465,7 +572,51 @@ async def test_layer_failing_under_an_open_socket_closes_it_with_1011(daphne, ma
     await ws.send("into the void")
     assert await close_code(ws) == 1011
     await daphne.wait_for_log(rf"ERROR channels1\.bridge Closed WebSocket {re.escape(connected['reply_channel'])}"
-                              r" .* code 1011: sending to websocket\.receive failed")
+                              r" .* code 1011: Redis does not answer: ConnectionError.* for 2 s")
+
+
+async def test_redis_restarted_without_its_data_closes_open_sockets_with_1012(daphne, make_worker, restarted_redis):
+    worker = await make_worker(hosts=[restarted_redis.url])
+    connected, client = await handshake(daphne, worker, unique_path("restarted"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await asyncio.sleep(1.5)  # the bridge's watch has seen this Redis
+    restarted_redis.stop()
+    restarted_redis.start()
+    assert await close_code(ws) == 1012
+    await daphne.wait_for_log(r"WARNING channels1\.bridge Closing 1 WebSocket\(s\) with code 1012: "
+                              r"Redis lost its data")
+
+
+async def test_redis_restarted_with_its_data_keeps_sockets_open_and_loses_nothing(
+        daphne, make_worker, tmp_path, prefix):
+    durable = RedisServer(tmp_path / "durable", persist=True).start()
+    try:
+        env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+        env.update(BRIDGE_REDIS_URL=durable.url, BRIDGE_PREFIX=prefix)
+        own = Daphne("tests.channels1.bridge_app:application", tmp_path / "daphne.log", env)
+        try:
+            worker = await make_worker(hosts=[durable.url])
+            connected, client = await handshake(own, worker, unique_path(), {"accept": True})
+            ws = await asyncio.wait_for(client, TIMEOUT)
+            await asyncio.sleep(1.5)
+            durable.process.kill()
+            durable.process.wait()
+            await ws.send("during the outage")
+            durable.start()
+            message = await worker.next("websocket.receive", reply_channel=connected["reply_channel"])
+            assert message["text"] == "during the outage"
+            await worker.reply(connected, {"text": "after the outage"})
+            assert await receive(ws) == "after the outage"
+            await asyncio.sleep(1.5)  # the watch has checked again: the data is there
+            await ws.send("still open")
+            assert (await worker.next("websocket.receive", reply_channel=connected["reply_channel"]))["text"] \
+                == "still open"
+            await ws.close()
+            await worker.layer.close()
+        finally:
+            own.stop()
+    finally:
+        durable.stop()
 
 
 # The project's asgi.py

@@ -64,15 +64,17 @@ def test_sends_from_many_threads_share_one_loop(channel_layer_settings):
 async def test_async_code_uses_asend_and_is_told_so_otherwise(channel_layer_settings):
     await Channel("from.async").asend({"n": 1})
     layer = RedisChannelLayer(**channel_layer_settings)
-    assert await layer.receive("from.async") == {"n": 1}
-    member = await layer.new_channel()
-    await Group("room").aadd(member)
-    await Group("room").asend({"n": 2})
-    assert await layer.receive(member) == {"n": 2}
-    await Group("room").adiscard(member)
-    with pytest.raises(RuntimeError, match="asend"):
-        Channel("from.async").send({"n": 3})
-    await layer.close()
+    try:
+        assert await asyncio.wait_for(layer.receive("from.async"), 10) == {"n": 1}
+        member = await layer.new_channel()
+        await Group("room").aadd(member)
+        await Group("room").asend({"n": 2})
+        assert await asyncio.wait_for(layer.receive(member), 10) == {"n": 2}
+        await Group("room").adiscard(member)
+        with pytest.raises(RuntimeError, match="asend"):
+            Channel("from.async").send({"n": 3})
+    finally:
+        await layer.close()
 
 
 def test_channel_full_reaches_a_direct_sender(channel_layer_settings, settings):
@@ -88,3 +90,52 @@ def test_channel_full_reaches_a_direct_sender(channel_layer_settings, settings):
 def test_channel_names_may_be_bytes_and_print_as_their_name():
     assert Channel(b"thumbnails").name == "thumbnails"
     assert str(Group("room")) == "room"
+
+
+@pytest.fixture
+def restartable_layer(settings, tmp_path):
+    """The default layer on a Redis of this test's own, which the test may stop."""
+    from channels.layers import channel_layers
+
+    from channels1.redis_server import RedisServer
+
+    server = RedisServer(tmp_path / "redis", persist=True).start()
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels1.layer.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [server.url], "prefix": "restartable"}}}
+    channel_layers.backends.pop("default", None)
+    yield server, settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    channel_layers.backends.pop("default", None)
+    server.stop()
+
+
+def test_a_send_while_redis_restarts_arrives_once_it_is_back(restartable_layer):
+    server, config = restartable_layer
+    Channel("before").send({"warm": True})  # the process loop holds a connection now
+    server.process.kill()
+    server.process.wait()
+    restarting = threading.Timer(1.0, server.start)
+    restarting.start()
+    Channel("during").send({"kept": True})
+    restarting.join()
+    assert receive(RedisChannelLayer(**config), "during") == {"kept": True}
+
+
+def test_a_send_fails_loudly_once_redis_stays_away(restartable_layer, monkeypatch):
+    from channels1 import channel
+    from channels1.exceptions import REDIS_UNREACHABLE
+
+    server, _ = restartable_layer
+    monkeypatch.setattr(channel, "REDIS_RETRY_TIMEOUT", 0.5)
+    server.stop()
+    with pytest.raises(REDIS_UNREACHABLE):
+        Channel("nowhere").send({"lost": True})
+
+
+async def test_a_held_send_gives_up_with_an_error_once_redis_stays_away(restartable_layer, monkeypatch, caplog):
+    from channels1 import channel
+
+    server, _ = restartable_layer
+    monkeypatch.setattr(channel, "REDIS_RETRY_TIMEOUT", 0.5)
+    server.stop()
+    await channel.send_held([(Channel("nowhere"), {"lost": True})])
+    assert "Gave up a held send to nowhere: Redis did not answer for 0.5 s" in caplog.text

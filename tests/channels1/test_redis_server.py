@@ -72,9 +72,27 @@ def test_server_args_disable_persistence_and_eviction(tmp_path):
     assert pairs["--save"] == "" and pairs["--appendonly"] == "no"
     assert pairs["--maxmemory-policy"] == "noeviction"
     assert pairs["--daemonize"] == "no"
-    assert "--save" not in server_args(tmp_path, tmp_path / "r.sock", persist=True)
     with pytest.raises(RedisServerError):
         server_args(tmp_path)
+
+
+def test_persistent_server_appends_every_write_to_a_file(tmp_path):
+    args = server_args(tmp_path, tmp_path / "r.sock", persist=True)
+    pairs = dict(zip(args[::2], args[1::2]))
+    assert pairs["--appendonly"] == "yes" and pairs["--appendfsync"] == "everysec"
+    assert pairs["--dir"] == str(tmp_path.resolve())
+
+
+def test_persistent_server_keeps_its_data_across_a_sigkill(tmp_path):
+    server = RedisServer(tmp_path / "data", persist=True).start()
+    try:
+        server.client().set("kept", "yes")
+        server.process.kill()
+        server.process.wait()
+        server.start()
+        assert server.client().get("kept") == b"yes"
+    finally:
+        server.stop()
 
 
 def test_default_socket_path(tmp_path):

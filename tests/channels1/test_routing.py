@@ -220,8 +220,7 @@ def test_route_class_accepts_a_dotted_path():
 def test_route_class_without_channel_names_raises_value_error():
     with pytest.raises(ValueError, match="channel_names") as error:
         route_class(NoChannelNames)
-    assert "channel_names() classmethod returns the channels" in str(error.value)
-    assert "BaseConsumer" not in str(error.value)
+    assert "subclass BaseConsumer" in str(error.value)
     with pytest.raises(ValueError, match="channel_names"):
         route_class(some_consumer)
 

@@ -18,7 +18,7 @@ from channels1.sessions import (
 @pytest.fixture
 def sessions(settings, cache_settings):
     """The project's session engines, their cache on the test Redis."""
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert settings.SESSION_ENGINE == "channels1.session_store"
     assert settings.CHANNEL_SESSION_ENGINE == "django.contrib.sessions.backends.cache"
     return settings
 

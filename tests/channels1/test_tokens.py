@@ -2,9 +2,12 @@
 for, used up by their first socket, refused once that session has logged out."""
 
 import threading
+import time
+import types
 
 import pytest
 from django.contrib.auth import logout, update_session_auth_hash
+from django.core import signing
 from django.test import RequestFactory
 
 from channels1 import Message
@@ -86,3 +89,19 @@ def test_a_token_is_refused_after_a_password_change_on_its_session(logged_in_req
 def test_a_forged_token_is_refused(cache_settings):
     with pytest.raises(InvalidToken, match="forged"):
         redeem("forged")
+
+
+def at(monkeypatch, moment):
+    """Signatures are checked as if it were ``moment`` (seconds since the epoch)."""
+    monkeypatch.setattr(signing, "time", types.SimpleNamespace(time=lambda: moment))
+
+
+def test_a_socket_token_is_good_for_60_seconds_and_no_longer(logged_in_request, monkeypatch):
+    token, made = socket_token(logged_in_request), time.time()
+    at(monkeypatch, made + 59)
+    assert redeem(token) == logged_in_request.session.session_key
+    monkeypatch.undo()
+    token, made = socket_token(logged_in_request), time.time()
+    at(monkeypatch, made + 61)
+    with pytest.raises(InvalidToken, match="expired"):
+        redeem(token)

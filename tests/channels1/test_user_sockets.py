@@ -20,17 +20,17 @@ def ann(django_user_model):
 
 @pytest.fixture
 def socket_of(channel_layer_settings, cache_settings):
-    """A reply channel in a user's group, and a way to read what reaches it."""
+    """A reply channel in a user's group, and a way to read what reaches it (with the
+    layer instance that made it: only that one receives on its channels)."""
+    layer = RedisChannelLayer(**channel_layer_settings)
 
     def join(user):
-        layer = RedisChannelLayer(**channel_layer_settings)
         member = asyncio.run(layer.new_channel("daphne.response"))
         Group(user_group_name(user)).add(member)
         return member
 
     def first_message(member):
         async def take():
-            layer = RedisChannelLayer(**channel_layer_settings)
             try:
                 return await asyncio.wait_for(layer.receive(member), 5)
             finally:

@@ -7,9 +7,10 @@ import threading
 import time
 
 import pytest
+import redis
 
 from channels1 import Channel, Group, route
-from channels1.exceptions import ConsumeLater, DenyConnection, WebsocketCloseException
+from channels1.exceptions import ChannelFull, ConsumeLater, DenyConnection, WebsocketCloseException
 from channels1.layer import RedisChannelLayer
 from channels1.routing import Router
 from channels1.signals import consumer_finished, consumer_started
@@ -32,7 +33,9 @@ def reply_slowly(message):
 
 def reply_immediately(message):
     message.reply_channel.send({"text": "now"}, immediately=True)
-    time.sleep(0.3)
+    calls.append("sent")
+    gate.wait(WAIT_TIMEOUT)
+    calls.append("returned")
 
 
 def always_later(message):
@@ -67,6 +70,58 @@ def reply_through_the_message_layer(message):
     message.channel_layer.send(message.reply_channel.name, {"text": type(message.channel_layer).__name__})
 
 
+# Consumers that wait for each other or for the test; each test gets its own, and a
+# failed test releases them (see the `meeting` and `gate` fixtures).
+WAIT_TIMEOUT = 15
+meeting = threading.Barrier(1)
+gate = threading.Event()
+
+
+def meet(message):
+    """Replies "met" once as many consumers as the meeting is for run at once."""
+    calls.append(threading.current_thread().name)
+    try:
+        meeting.wait()
+        text = "met"
+    except threading.BrokenBarrierError:
+        text = "alone"
+    message.reply_channel.send({"text": text})
+
+
+def wait_for_gate(message):
+    calls.append("started")
+    gate.wait(WAIT_TIMEOUT)
+    message.reply_channel.send({"text": "done"})
+
+
+def reply_in_order(message):
+    reply = message.reply_channel
+    reply.send({"n": 1})
+    Group("order").send({"n": 2})
+    reply.send({"n": 3})
+    reply.send({"n": 4})
+
+
+def reply_three(message):
+    for n in range(3):
+        message.reply_channel.send({"n": n})
+
+
+def later_on_a_full_channel(message):
+    """Fills its own channel, then asks to be run later: the worker must retry."""
+    if message.get("filler"):
+        return
+    retries = message.get("__retries__", 0)
+    if not retries:
+        Channel(message.channel.name).send({"filler": True}, immediately=True)
+        raise ConsumeLater()
+    message.reply_channel.send({"text": f"retried {retries}"})
+
+
+def reply_known(message):
+    message.reply_channel.send({"text": "known"})
+
+
 ROUTES = [
     route("test.layer", reply_through_the_message_layer),
     route("test.fail", reply_then_fail),
@@ -78,34 +133,73 @@ ROUTES = [
     route("websocket.connect", join_group, path=r"^/room/(?P<room>\w+)/$"),
     route("test.async", async_echo),
     route("test.slow", slow),
+    route("test.meet", meet),
+    route("test.gate", wait_for_gate),
+    route("test.order", reply_in_order),
+    route("test.three", reply_three),
+    route("test.later_full", later_on_a_full_channel),
+    route("test.picky", reply_known, path=r"^/known/$"),
 ]
+
+
+# Short blocking reads: a stopped worker or a closed layer ends in a tenth of a second.
+BLOCK_TIMEOUT = 0.1
 
 
 @pytest.fixture
 async def run_worker(channel_layer_settings):
     started = []
 
-    async def run(threads=1, sync_api=False, **options):
-        layer = RedisChannelLayer(**channel_layer_settings, visibility_timeout=5)
+    async def run(threads=1, sync_api=False, layer_config=None, **options):
+        layer = RedisChannelLayer(
+            **channel_layer_settings, visibility_timeout=5, block_timeout=BLOCK_TIMEOUT, **(layer_config or {})
+        )
         if sync_api:
             layer = ChannelLayer(layer, "default")
         router = Router(ROUTES)
         router.check_default()
         worker = Worker(router, layer, threads=threads, **options)
-        task = asyncio.ensure_future(worker.run())
-        started.append((worker, task))
+        worker.task = asyncio.ensure_future(worker.run())
+        started.append(worker)
         return worker
 
     calls.clear()
     yield run
-    for worker, task in started:
+    for worker in started:
         worker.stop()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(worker.task, 10)
+
+
+@pytest.fixture
+def meet_in():
+    """``meet_in(n)``: the `meet` consumers reply "met" once n of them run at once."""
+
+    def arrange(parties):
+        global meeting
+        meeting = threading.Barrier(parties, timeout=WAIT_TIMEOUT)
+
+    yield arrange
+    meeting.abort()
+
+
+@pytest.fixture
+def closed_gate():
+    """The `wait_for_gate` consumers wait until the test opens the gate."""
+    gate.clear()
+    yield gate
+    gate.set()
+
+
+async def until(condition, what):
+    deadline = time.monotonic() + WAIT_TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {WAIT_TIMEOUT} s"
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
 async def client(channel_layer_settings):
-    layer = RedisChannelLayer(**channel_layer_settings)
+    layer = RedisChannelLayer(**channel_layer_settings, block_timeout=BLOCK_TIMEOUT)
 
     async def send(channel, content=None):
         reply = await layer.new_channel("daphne.response")
@@ -113,7 +207,7 @@ async def client(channel_layer_settings):
         return reply
 
     send.layer = layer
-    send.receive = lambda reply, timeout=5: asyncio.wait_for(layer.receive(reply), timeout)
+    send.receive = lambda reply, timeout=10: asyncio.wait_for(layer.receive(reply), timeout)
     yield send
     await layer.close()
 
@@ -147,12 +241,13 @@ async def test_held_sends_wait_until_the_consumer_returned(run_worker, client):
     assert arrived >= returned
 
 
-async def test_immediately_sends_before_the_consumer_returns(run_worker, client):
+async def test_immediately_sends_before_the_consumer_returns(run_worker, client, closed_gate):
     await run_worker()
-    start = time.monotonic()
     reply = await client("test.immediate")
-    await client.receive(reply)
-    assert time.monotonic() - start < 0.3
+    assert await client.receive(reply) == {"text": "now"}
+    assert calls == ["sent"]  # the consumer still waits at the gate
+    closed_gate.set()
+    await until(lambda: calls == ["sent", "returned"], "the consumer's return")
 
 
 async def test_consume_later_puts_the_message_back_at_most_ten_times(run_worker, client, caplog):
@@ -214,30 +309,112 @@ async def test_signals_fire_around_each_consumer(run_worker, client):
     assert seen == [("started", {}), ("finished", None)]
 
 
-async def test_threads_run_consumers_side_by_side(run_worker, client):
-    await run_worker(threads=3)
-    start = time.monotonic()
-    replies = [await client("test.slow") for _ in range(3)]
-    for reply in replies:
-        assert await client.receive(reply) == {"text": "done"}
-    assert time.monotonic() - start < 1.0
+async def test_threads_run_consumers_side_by_side(run_worker, client, meet_in):
+    meet_in(3)
+    await run_worker(threads=3, only_channels=["test.meet"])
+    replies = [await client("test.meet") for _ in range(3)]
+    assert [await client.receive(reply, WAIT_TIMEOUT + 5) for reply in replies] == [{"text": "met"}] * 3
     assert len(set(calls)) == 3
 
 
-async def test_a_busy_worker_leaves_messages_to_a_free_one(run_worker, client):
-    first, second = await run_worker(threads=1), await run_worker(threads=1)
-    replies = [await client("test.slow") for _ in range(4)]
-    for reply in replies:
-        assert await client.receive(reply) == {"text": "done"}
-    # Each worker took only what it had a slot for, so both ran consumers.
-    assert len(calls) == 4
+async def test_a_busy_worker_leaves_messages_to_a_free_one(run_worker, client, meet_in):
+    meet_in(2)
+    replies = [await client("test.meet") for _ in range(2)]
+    await run_worker(threads=1, only_channels=["test.meet"])
+    await until(lambda: len(calls) == 1, "the first worker's consumer starting")
+    await run_worker(threads=1, only_channels=["test.meet"])
+    # The two consumers meet only if the second message was left to the second worker.
+    assert [await client.receive(reply, WAIT_TIMEOUT + 5) for reply in replies] == [{"text": "met"}] * 2
+
+
+async def test_a_worker_takes_only_as_many_messages_as_it_has_free_threads(run_worker, client, meet_in):
+    meet_in(3)
+    await run_worker(threads=2, only_channels=["test.meet"])
+    replies = [await client("test.meet")]
+    await until(lambda: len(calls) == 1, "the first consumer starting")
+    # Two messages at once while one thread is free: the worker takes one of them.
+    replies += await asyncio.gather(client("test.meet"), client("test.meet"))
+    await until(lambda: len(calls) == 2, "the second consumer starting")
+    await run_worker(threads=1, only_channels=["test.meet"])
+    assert [await client.receive(reply, WAIT_TIMEOUT + 5) for reply in replies] == [{"text": "met"}] * 3
+
+
+async def test_stop_waits_for_every_running_consumer(
+    run_worker, client, closed_gate, redis_url, channel_layer_settings
+):
+    worker = await run_worker(threads=3)
+    replies = [await client("test.gate") for _ in range(2)]
+    await until(lambda: len(calls) == 2, "both consumers starting")
+    worker.stop()
+    # The consumers finish after the worker has stopped taking messages.
+    asyncio.get_running_loop().call_later(1, closed_gate.set)
+    await asyncio.wait_for(worker.task, WAIT_TIMEOUT + 5)
+    stream = f"{channel_layer_settings['prefix']}:c:test.gate"
+    server = redis.Redis.from_url(redis_url)
+    assert server.xpending(stream, "receivers")["pending"] == 0  # both acknowledged before run() returned
+    assert server.xlen(stream) == 0
+    assert [await client.receive(reply) for reply in replies] == [{"text": "done"}] * 2
+
+
+async def test_held_sends_go_out_in_the_order_they_were_made(run_worker, client):
+    await run_worker()
+    reply = await client.layer.new_channel("daphne.response")
+    await client.layer.group_add("order", reply)
+    await client.layer.send("test.order", {"reply_channel": reply})
+    assert [await client.receive(reply) for _ in range(4)] == [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]
+
+
+async def test_held_sends_to_a_full_channel_are_retried(run_worker, client):
+    await run_worker(layer_config={"channel_capacity": {"daphne.response*": 1}})
+    reply = await client("test.three")
+    # Only one reply fits until this client reads it; the other two wait and go out then.
+    received = [await client.receive(reply) for _ in range(3)]
+    assert sorted(message["n"] for message in received) == [0, 1, 2]
+
+
+async def test_consume_later_on_a_full_channel_is_retried_until_it_fits(run_worker, client, monkeypatch):
+    worker = await run_worker(layer_config={"channel_capacity": {"test.later_full": 1}})
+    send, refused = worker.channel_layer.send, asyncio.Event()
+
+    async def watched_send(channel, message):
+        try:
+            return await send(channel, message)
+        except ChannelFull:
+            refused.set()
+            raise
+
+    monkeypatch.setattr(worker.channel_layer, "send", watched_send)
+    reply = await client("test.later_full")
+    # The consumer filled the channel before asking to run later, so putting the
+    # message back is refused; taking the filler off makes room for it.
+    await asyncio.wait_for(refused.wait(), WAIT_TIMEOUT)
+    assert await client.receive("test.later_full") == {"filler": True}
+    assert await client.receive(reply) == {"text": "retried 1"}
+
+
+async def test_an_unrouted_message_is_acknowledged(run_worker, client, caplog, redis_url, channel_layer_settings):
+    await client("test.picky", {"path": "/unknown/"})
+    routed = await client("test.picky", {"path": "/known/"})
+    stream = f"{channel_layer_settings['prefix']}:c:test.picky"
+    server = redis.Redis.from_url(redis_url)
+    unrouted_id = server.xrange(stream)[0][0]
+    with caplog.at_level(logging.ERROR, logger="channels1.worker"):
+        await run_worker()  # one thread: the unrouted message is done before the routed one runs
+        assert await client.receive(routed) == {"text": "known"}
+    assert "No route found for message on channel test.picky (path '/unknown/')" in caplog.text
+    assert unrouted_id not in [entry_id for entry_id, _ in server.xrange(stream)]
+    pending = server.xpending_range(stream, "receivers", "-", "+", 10)
+    assert unrouted_id not in [entry["message_id"] for entry in pending]
 
 
 def test_only_and_exclude_channels_narrow_what_a_worker_listens_on():
     router = Router(ROUTES)
     router.check_default()
-    worker = Worker(router, None, only_channels=["test.*"], exclude_channels=["test.s*"])
-    assert worker.channels == ["test.async", "test.fail", "test.immediate", "test.later", "test.layer"]
+    worker = Worker(router, None, only_channels=["test.*"], exclude_channels=["test.s*", "test.later*"])
+    assert worker.channels == [
+        "test.async", "test.fail", "test.gate", "test.immediate", "test.layer", "test.meet", "test.order",
+        "test.picky", "test.three",
+    ]
     assert "websocket.receive" in Worker(router, None).channels
 
 

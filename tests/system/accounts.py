@@ -43,9 +43,9 @@ class Browser:
         if "sessionid" in self.cookies():
             raise AssertionError("logging out failed")
 
-    def login_as_new_user(self, username, password):
+    def login_as_new_user(self, username, password, **options):
         self.username = username
-        self.user_id = self.system.create_user(username, password)
+        self.user_id = self.system.create_user(username, password, **options)
         return self.login(username, password)
 
     def cookies(self):

@@ -3,11 +3,13 @@ application and `manage.py runworker` processes, each with its output kept; and 
 headless Chromium for the browser tests."""
 
 import json
-import os
+from pathlib import Path
 
 import pytest
 
 from channels1.testing import LiveSystem
+
+from .browser import launch_chromium
 
 
 class System(LiveSystem):
@@ -18,8 +20,12 @@ class System(LiveSystem):
         super().__init__(redis_url, directory, settings="tests.system.settings", prefix="sys", env={
             "TEST_LAYER_CONFIG": json.dumps(layer_config or {}),
             "TEST_HANDSHAKE_TIMEOUT": str(handshake_timeout),
+            "DEMO_LOG_PATH": str(Path(directory) / "demo.log"),
             **(env or {}),
-        })
+        }, daphne_options=(
+            # Daphne's own limit comes after the bridge's, which answers 403 or 503.
+            "--websocket_connect_timeout", str(handshake_timeout + 10),
+        ))
 
 
 @pytest.fixture(scope="module")
@@ -47,23 +53,9 @@ def make_system(redis_url, tmp_path):
         running.stop()
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture(scope="module")
 def chromium():
-    """Debian's headless Chromium driven by Playwright; the test is skipped, with the
-    reason printed, where it is not installed."""
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        print(f"skipping the browser test: {reason}")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """Headless Chromium, shared by the tests of a module; skipped (with the reason
+    printed) where it is not installed."""
+    with launch_chromium() as browser:
+        yield browser

@@ -6,7 +6,7 @@ import os
 import time
 import urllib.parse
 
-from channels1 import Channel, include, route
+from channels1 import Channel, Group, include, route
 from channels1.auth import channel_session_user, channel_session_user_from_http
 from channels1.sessions import enforce_ordering
 from routing import channel_routing as project_routing
@@ -79,6 +79,18 @@ def bridge_receive(message):
         message.reply_channel.send({"text": message["text"]})
 
 
+def grouped_connect(message):
+    """Joins the group named in the query string (?group=...) and accepts."""
+    group = urllib.parse.parse_qs(message["query_string"].decode())["group"][0]
+    Group(group).add(message.reply_channel)
+    message.reply_channel.send({"accept": True})
+
+
+def keepalive_told(message):
+    """Tells the socket that a keepalive came for it."""
+    message.reply_channel.send({"text": "keepalive"})
+
+
 channel_routing = [
     route("websocket.connect", scripted_connect, path=r"^/ws/test/scripted/$"),
     route("websocket.receive", scripted_receive, path=r"^/ws/test/scripted/$"),
@@ -90,5 +102,7 @@ channel_routing = [
     route("websocket.connect", ordered_connect, path=r"^/ws/test/ordered/$"),
     route("websocket.receive", ordered_receive, path=r"^/ws/test/ordered/$"),
     route("websocket.receive", bridge_receive, path=r"^/ws/test/bridge/$"),
+    route("websocket.connect", grouped_connect, path=r"^/ws/test/grouped/$"),
+    route("websocket.keepalive", keepalive_told, path=r"^/ws/test/keepalive/$"),
     include(project_routing),
 ]

@@ -1,14 +1,19 @@
-"""Chat rooms end to end: the page, and broadcasts between clients whose frames are
-handled by different worker processes."""
+"""Chat rooms end to end: joining gets the history and who is there, broadcasts between
+clients whose frames are handled by different worker processes, a fast sender's lines
+in the order sent, refusals, and the page."""
 
 import asyncio
 import json
+import time
 import urllib.parse
 
 import pytest
+import redis
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from .accounts import Browser
+from .chat_frames import next_frame, next_line
 
 
 @pytest.fixture(scope="module")
@@ -16,50 +21,140 @@ def bob(system):
     return Browser(system).login_as_new_user("bob", "bob-secret-1")
 
 
+@pytest.fixture(scope="module")
+def eve(system):
+    return Browser(system).login_as_new_user("eve", "eve-secret-1")
+
+
 def room_url(system, room):
     return system.ws_url(f"/ws/chat/{urllib.parse.quote(room, safe='')}/")
 
 
+async def recv(socket, timeout=10):
+    return json.loads(await asyncio.wait_for(socket.recv(), timeout))
+
+
+async def join(system, browser, room):
+    """A socket in ``room`` and the frame it got on joining (presence frames of others
+    joining or leaving may come before it)."""
+    socket = await connect(room_url(system, room), additional_headers=browser.headers())
+    return socket, await next_frame(socket, "history")
+
+
 async def test_chat_broadcast_reaches_every_client_in_the_room(system, bob):
-    headers = bob.headers()
-    async with connect(room_url(system, "lobby"), additional_headers=headers) as first, \
-            connect(room_url(system, "lobby"), additional_headers=headers) as second, \
-            connect(room_url(system, "elsewhere"), additional_headers=headers) as third:
-        await asyncio.sleep(0.2)  # the joins run in the workers
+    first, _ = await join(system, bob, "lobby")
+    second, _ = await join(system, bob, "lobby")
+    third, _ = await join(system, bob, "elsewhere")
+    async with first, second, third:
         for i in range(20):
             await (first if i % 2 else second).send(json.dumps({"message": f"line {i}"}))
         for client in (first, second):
-            lines = [json.loads(await asyncio.wait_for(client.recv(), 5)) for _ in range(20)]
+            lines = [await next_line(client) for _ in range(20)]
             assert sorted(line["message"] for line in lines) == sorted(f"line {i}" for i in range(20))
             assert {line["user"] for line in lines} == {"bob"}
+            assert all(line["time"] and line["id"] for line in lines)
         await third.send(json.dumps({"message": "only here"}))
-        assert json.loads(await asyncio.wait_for(third.recv(), 5)) == {"user": "bob", "message": "only here"}
+        assert (await next_line(third))["message"] == "only here"
     for worker in system.workers:
         assert "Consumed websocket.receive" in system.log(worker), f"worker {worker.pid} handled no frame"
 
 
+async def test_joining_gets_the_last_50_lines_stored_and_who_you_are(system, bob):
+    talker, joined = await join(system, bob, "history")
+    assert joined == {"you": "bob", "history": []}
+    async with talker:
+        for i in range(55):  # each line once the last one went around, as a person types
+            await talker.send(json.dumps({"message": f"said {i}"}))
+            await next_line(talker)
+    late, joined = await join(system, bob, "history")
+    async with late:
+        assert [line["message"] for line in joined["history"]] == [f"said {i}" for i in range(5, 55)]
+        assert {line["user"] for line in joined["history"]} == {"bob"}
+
+
+async def test_presence_lists_who_is_in_the_room_until_they_leave(system, bob, eve):
+    first, _ = await join(system, bob, "presence")
+    async with first:
+        assert (await next_frame(first, "present"))["present"] == ["bob"]
+        second, _ = await join(system, eve, "presence")
+        async with second:
+            assert (await next_frame(first, "present"))["present"] == ["bob", "eve"]
+            assert "eve" in eve.get("/chat/")  # the room list shows who is online
+        assert (await next_frame(first, "present"))["present"] == ["bob"]
+
+
+async def test_empty_and_whitespace_messages_are_refused_and_not_stored(system, bob):
+    socket, _ = await join(system, bob, "blank")
+    async with socket:
+        for text in ["", "   ", "\n\t"]:
+            await socket.send(json.dumps({"message": text}))
+            assert (await next_frame(socket, "error"))["error"] == "empty messages are not sent"
+        await socket.send(json.dumps({"message": "  real  "}))
+        assert (await next_line(socket))["message"] == "real"
+    again, joined = await join(system, bob, "blank")
+    async with again:
+        assert [line["message"] for line in joined["history"]] == ["real"]
+
+
 async def test_any_room_name_works_and_names_do_not_collide(system, bob):
-    rooms = ["Café ☕", "a b", "a_b", "x" * 200]
-    headers = bob.headers()
-    async with connect(room_url(system, rooms[0]), additional_headers=headers) as first, \
-            connect(room_url(system, rooms[1]), additional_headers=headers) as second, \
-            connect(room_url(system, rooms[2]), additional_headers=headers) as third, \
-            connect(room_url(system, rooms[3]), additional_headers=headers) as fourth:
-        await asyncio.sleep(0.2)
-        for socket, room in zip((first, second, third, fourth), rooms):
-            await socket.send(json.dumps({"message": room}))
-        for socket, room in zip((first, second, third, fourth), rooms):
-            assert json.loads(await asyncio.wait_for(socket.recv(), 5)) == {"user": "bob", "message": room}
+    rooms = ["Café ☕", "a b", "a_b", "ops/night shift", "x" * 200]
+    sockets = [(await join(system, bob, room))[0] for room in rooms]
+    for socket, room in zip(sockets, rooms):
+        await socket.send(json.dumps({"message": room}))
+    for socket, room in zip(sockets, rooms):
+        assert (await next_line(socket))["message"] == room
+        await socket.close()
 
 
 async def test_malformed_chat_frame_gets_an_error_reply(system, bob):
-    async with connect(room_url(system, "lobby"), additional_headers=bob.headers()) as socket:
+    socket, _ = await join(system, bob, "lobby")
+    async with socket:
         await socket.send("not json")
-        assert "error" in json.loads(await asyncio.wait_for(socket.recv(), 5))
+        assert "error" in await next_frame(socket, "error")
         await socket.send(json.dumps({"message": "still here"}))
-        assert json.loads(await asyncio.wait_for(socket.recv(), 5)) == {"user": "bob", "message": "still here"}
+        assert (await next_line(socket))["message"] == "still here"
 
 
-def test_chat_page_opens_the_room_socket_with_a_token(system, bob):
-    page = bob.get("/chat/lobby/")
-    assert "/ws/chat/" in page and '"lobby"' in page and "/ws-token/" in page
+async def test_a_closed_socket_leaves_its_room_and_user_groups(system, bob):
+    store = redis.Redis.from_url(system.env["REDIS_URL"])
+
+    def groups_of(channel):
+        keys = store.scan_iter(match=f"{system.prefix}:g:*")
+        return sorted(key.decode().split(":g:", 1)[1] for key in keys if store.zscore(key, channel) is not None)
+
+    socket, _ = await join(system, bob, "leaving")
+    async with socket:
+        await socket.send(json.dumps({"message": "hello"}))
+        assert (await next_line(socket))["message"] == "hello"
+        [channel] = store.zrange(f"{system.prefix}:g:chat.room.leaving", 0, -1)
+        assert [group for group in groups_of(channel) if not group.startswith("user.")] == ["chat.room.leaving"]
+        assert any(group.startswith("user.") for group in groups_of(channel))
+    deadline = time.monotonic() + 15
+    while groups_of(channel):
+        assert time.monotonic() < deadline, f"{channel} is still in {groups_of(channel)}"
+        await asyncio.sleep(0.1)
+
+
+async def test_deeply_nested_json_gets_an_error_frame_not_a_worker_traceback(system, bob):
+    socket, _ = await join(system, bob, "lobby")
+    async with socket:
+        await socket.send("[" * 100_000 + "]" * 100_000)
+        assert "error" in await next_frame(socket, "error")
+        await socket.send(json.dumps({"message": "still here"}))
+        assert (await next_line(socket))["message"] == "still here"
+    for worker in system.workers:
+        assert "RecursionError" not in system.log(worker)
+
+
+@pytest.mark.parametrize("path", ["/ws/chat//", "/ws/tailf/1/more/", "/ws/notifications/x/"])
+async def test_a_path_no_route_serves_is_closed_with_4404(system, bob, path):
+    async with connect(system.ws_url(path), additional_headers=bob.headers()) as socket:
+        assert json.loads(await asyncio.wait_for(socket.recv(), 5)) == {"error": "nothing is served at this path"}
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+    assert closed.value.rcvd.code == 4404
+
+
+def test_chat_pages_serve_room_names_with_a_slash(system, bob):
+    page = bob.get("/chat/ops/night%20shift/")
+    assert "/static/tracker/chat.js" in page and '"ops/night shift"' in page and "/ws-token/" in page

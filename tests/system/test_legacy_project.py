@@ -6,25 +6,18 @@ CHANNEL_LAYERS, 'channels' in INSTALLED_APPS)."""
 import asyncio
 import json
 import urllib.request
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from channels1.testing import LiveSystem
-
 from .accounts import Browser
-
-LEGACY_ROOT = Path(__file__).resolve().parents[1] / "legacy"
+from .legacy import LEGACY_ROOT, legacy_system
 
 
 @pytest.fixture(scope="module")
 def legacy(redis_url, tmp_path_factory):
-    system = LiveSystem(
-        redis_url, tmp_path_factory.mktemp("legacy"), settings="legacyproject.settings", prefix="legacy",
-        application="legacyproject.asgi:channel_layer", worker_options=("-v", "2"), root=LEGACY_ROOT,
-    )
+    system = legacy_system(redis_url, tmp_path_factory.mktemp("legacy"))
     try:
         yield system.start()
     finally:
@@ -50,6 +43,8 @@ def test_pages_and_static_files_are_served_by_the_channel_layer(legacy, alice):
     assert 'data-room="lobby"' in alice.get("/chat/lobby/")
     with urllib.request.urlopen(legacy.http_url + "/static/chat/chat.js", timeout=10) as response:
         assert response.status == 200 and b"new WebSocket" in response.read()
+    # Its routing routes http.request: the workers ran the views and served the file.
+    assert any("http.request" in legacy.log(worker) for worker in legacy.workers)
 
 
 async def test_room_chat_reaches_each_user_in_the_room_from_both_workers(legacy, alice, bob):

@@ -2,12 +2,11 @@
 socket is closed with 4410 and the page offers to log in again instead of reconnecting."""
 
 from .accounts import Browser
-from .test_map_browser import chromium  # noqa: F401 (the browser fixture)
 
 PASSWORD = "emma-secret-1"
 
 
-def test_logging_out_in_one_tab_signs_the_chat_out_in_another(system, chromium):  # noqa: F811
+def test_logging_out_in_one_tab_signs_the_chat_out_in_another(system, chromium):
     system.create_user("emma", PASSWORD)
     someone_else = Browser(system).login_as_new_user("fred", "fred-secret-1")
     context = chromium.new_context()

@@ -11,6 +11,7 @@ from channels1.redis_server import RedisServer
 from channels1.testing import PROJECT_ROOT
 
 from .accounts import Browser
+from .chat_frames import next_line
 from .conftest import System
 
 PASSWORD = "acl-test-password-3"
@@ -34,12 +35,12 @@ async def test_the_system_runs_as_the_readme_redis_acl_user(tmp_path):
         try:
             system.start(workers=1)
             system.start_rq_worker("tailf")
-            browser = Browser(system).login_as_new_user("acl", "acl-user-pass-5")
+            browser = Browser(system).login_as_new_user("acl", "acl-user-pass-5", permissions=["tracker.view_logs"])
             origin = {"Origin": system.http_url}
             async with connect(system.ws_url(f"/ws/chat/acl/?token={browser.token()}"),
                                additional_headers=origin) as chat:
                 await chat.send(json.dumps({"message": "within the ACL"}))
-                assert json.loads(await asyncio.wait_for(chat.recv(), 10))["message"] == "within the ACL"
+                assert (await next_line(chat))["message"] == "within the ACL"
             async with connect(system.ws_url(f"/ws/tailf/1/?token={browser.token()}"),
                                additional_headers=origin) as tail:
                 assert json.loads(await asyncio.wait_for(tail.recv(), 20))["lines"] == ["before"]

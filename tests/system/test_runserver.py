@@ -4,6 +4,7 @@ REDIS_URL, on the embedded Redis it starts; a code change restarts it; SIGINT st
 every process it started."""
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -155,3 +156,24 @@ def test_a_project_without_asgi_application_gets_django_and_the_bridge(project):
         assert b"channels/js/websocketbridge.js" in response.read()
     assert asyncio.run(echo(project, "no ASGI_APPLICATION")) == "no ASGI_APPLICATION"
     assert interrupt(process) == 0
+
+
+def test_runserver_serves_a_1x_project_unchanged(redis_url, tmp_path):
+    from .legacy import legacy_system
+
+    legacy = legacy_system(redis_url, tmp_path)
+    legacy.prepare()
+    try:
+        process = legacy.start_process("runserver", ["manage.py", "runserver", f"127.0.0.1:{legacy.port}", "--noreload"])
+        legacy.daphne = process
+        legacy.wait_for_port(timeout=60)
+
+        async def echo():  # the frame waits in the layer until runserver's worker listens
+            async with connect(legacy.ws_url("/echo/"), open_timeout=20) as socket:
+                await socket.send("through runserver")
+                return json.loads(await asyncio.wait_for(socket.recv(), 60))
+
+        assert asyncio.run(echo()) == {"echo": "through runserver", "channel": "websocket.receive"}
+        assert interrupt(process) == 0
+    finally:
+        legacy.stop()

@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import time
+import urllib.error
 
 import pytest
 import redis
@@ -37,7 +38,7 @@ def tail_system(redis_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def carol(tail_system):
-    return Browser(tail_system).login_as_new_user("carol", "carol-secret-1")
+    return Browser(tail_system).login_as_new_user("carol", "carol-secret-1", permissions=["tracker.view_logs"])
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ async def test_two_viewers_share_one_job(tail_system, carol, store):
         assert await lines_until(first, "shared") == ["shared"]
         assert await lines_until(second, "shared") == ["shared"]
         assert job_starts(tail_system) == starts + 1
-        assert job_status(store) == "started"
+        await wait_for(lambda: job_status(store) == "started", what="RQ to mark the job started")
         listing = tail_system.manage("tailf_list")
         row = next(line.split() for line in listing.splitlines() if line.startswith("1 "))
         assert row[2:] == ["tailf-1", "started", "yes", "2"]
@@ -166,6 +167,21 @@ async def test_stop_ends_only_that_viewers_stream(tail_system, carol):
         assert again["initial"] and again["lines"][-1] == "after stop"
         append(tail_system.log_path, "after start\n")
         assert await lines_until(stopper, "after start") == ["after start"]
+
+
+async def test_a_ping_keeps_the_viewer_fresh(tail_system, carol, store):
+    viewers = f"{tail_system.env['CHANNEL_LAYER_PREFIX']}:tailf:1:viewers"
+    async with viewer(tail_system, carol) as socket:
+        await recv(socket)
+        # A minute without a ping, for every viewer (within the 120 s viewer timeout).
+        a_minute_ago = time.time() - 60
+        store.zadd(viewers, {member: a_minute_ago for member in store.zrange(viewers, 0, -1)}, xx=True)
+        await socket.send(json.dumps({"action": "ping"}))
+
+        def refreshed():
+            return any(score > a_minute_ago + 30 for _, score in store.zrange(viewers, 0, -1, withscores=True))
+
+        await wait_for(refreshed, what="the ping to refresh the viewer")
 
 
 async def test_the_job_ends_after_the_last_viewer_leaves(tail_system, carol, store):
@@ -216,8 +232,26 @@ async def test_an_anonymous_socket_gets_close_4403(tail_system):
         assert closed.value.rcvd.code == 4403
 
 
+async def test_a_user_without_the_view_logs_permission_is_refused_page_and_socket(tail_system):
+    dan = Browser(tail_system).login_as_new_user("dan", "dan-secret-1")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        dan.get("/tailf/")
+    assert refused.value.code == 403
+    async with viewer(tail_system, dan) as socket:
+        assert await recv(socket) == {"error": "you may not follow the server's logs"}
+        with pytest.raises(ConnectionClosed) as closed:
+            await recv(socket)
+        assert closed.value.rcvd.code == 4003
+    assert "dan started viewing" not in tail_system.log(tail_system.workers[0]) + tail_system.log(tail_system.workers[1])
+
+
+def test_staff_follow_the_logs_without_being_given_the_permission(tail_system):
+    staff = Browser(tail_system).login_as_new_user("sam", "sam-secret-1", staff=True)
+    assert "1 · app.log" in staff.get("/tailf/")
+
+
 def test_the_page_lists_files_by_name_and_opens_the_socket(tail_system, carol):
     page = carol.get("/tailf/")
-    assert "/ws/tailf/" in page and "/ws-token/" in page
+    assert "/static/tracker/tailf.js" in page and "/ws-token/" in page
     assert "1 · app.log" in page and "2 · other.log" in page
     assert str(tail_system.log_path) not in page

@@ -88,7 +88,7 @@ async def test_a_form_post_reaches_every_socket_with_a_token(system, cleo):
     second = await connect(f"{url}?token={cleo.token()}", additional_headers={"Origin": system.http_url})
     try:
         landed = await asyncio.to_thread(post_form, cleo, "/incidents/new/", {
-            "name": "From the form", "severity": "IN", "lon": "10", "lat": "10"})
+            "name": "From the form", "severity": "IN", "lon": "2.6", "lat": "48.6"})
         assert landed.endswith("/incidents/")
         for socket in (first, second):
             saved = await next_notification(socket)
@@ -96,6 +96,15 @@ async def test_a_form_post_reaches_every_socket_with_a_token(system, cleo):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_notifications_socket_answers_pings_so_pages_see_it_is_served(system, cleo):
+    url = f"{system.ws_url('/ws/notifications/')}?token={cleo.token()}"
+    async with connect(url, additional_headers={"Origin": system.http_url}) as socket:
+        await socket.send(json.dumps({"action": "ping"}))
+        assert await next_notification(socket) == {"pong": True}
+        await socket.send("nonsense")
+        assert "error" in await next_notification(socket)
 
 
 async def test_anonymous_sockets_are_ended_with_4403(system):

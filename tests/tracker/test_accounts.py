@@ -27,7 +27,7 @@ def logged_in(client, user):
 
 
 def test_settings_use_shared_sessions(settings):
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert settings.SESSION_ENGINE == "channels1.session_store"
     assert settings.CHANNEL_SESSION_ENGINE == "django.contrib.sessions.backends.cache"
     assert reverse(settings.LOGIN_URL) == "/accounts/login/"
 
@@ -72,7 +72,7 @@ def test_signup_creates_the_user_and_logs_them_in(client, django_user_model):
     assert response["Location"] == "/"
     user = django_user_model.objects.get(username="grace")
     assert client.session[SESSION_KEY] == str(user.pk)
-    assert "signed in as grace" in client.get("/").content.decode()
+    assert "Log out grace" in client.get("/").content.decode()
 
 
 def test_signup_page_and_invalid_form(client, django_user_model):
@@ -103,7 +103,7 @@ def test_home_is_public_and_has_the_nav(client):
 
 def test_nav_of_a_logged_in_user(logged_in):
     page = logged_in.get("/").content.decode()
-    assert "signed in as ada" in page
+    assert "Log out ada" in page
     assert 'action="/accounts/logout/"' in page and 'method="post"' in page
 
 
@@ -114,11 +114,13 @@ def test_chat_pages_send_anonymous_users_to_login(client, path):
     assert response["Location"] == f"/accounts/login/?next={path}"
 
 
-def test_chat_pages_for_a_logged_in_user(logged_in):
+def test_chat_pages_for_a_logged_in_user(logged_in, rq_settings):
     assert logged_in.get("/chat/").status_code == 200
     assert logged_in.get("/chat/?room=lobby")["Location"] == "/chat/lobby/"
     page = logged_in.get("/chat/lobby/").content.decode()
-    assert "/ws/chat/" in page and '"lobby"' in page
+    assert "/static/tracker/chat.js" in page and '"lobby"' in page
+    assert logged_in.get("/chat/?room=ops/night shift")["Location"] == "/chat/ops/night%20shift/"
+    assert '"ops/night shift"' in logged_in.get("/chat/ops/night%20shift/").content.decode()
     assert "/ws-token/" in page
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from channels1 import Group
 from channels1.layer import RedisChannelLayer
 from tracker import geo, notifications
-from tracker.models import AreaOfInterest, Incident
+from tracker.models import Alert, AreaOfInterest, Incident
 
 from .conftest import square
 
@@ -39,11 +39,14 @@ def test_a_created_incident_in_an_area_sends_post_save_then_alert(sent, area, dj
         "id": f"incident.{incident.pk}",
         "geometry": {"type": "Point", "coordinates": [0.5, 0.5]},
         "properties": {"id": incident.pk, "model": "incident", "name": "Fire", "severity": "HI",
-                       "severity_label": "high", "closed": False, "url": f"/incidents/{incident.pk}/edit/"},
+                       "severity_label": "high", "created_by": None, "closed": False,
+                       "url": f"/incidents/{incident.pk}/edit/"},
     }
     assert post_save == {"type": "post_save", "created": True, "feature": feature}
+    stored = Alert.objects.get()
     assert alert == {"type": "alert", "feature": feature, "areas_of_interest": [
-        {"id": area.pk, "name": "Centre", "severity": "ME", "url": f"/areas/{area.pk}/edit/"}]}
+        {"id": area.pk, "name": "Centre", "severity": "ME", "url": f"/areas/{area.pk}/edit/"}],
+        "id": stored.pk, "created": stored.created.isoformat()}
 
 
 @pytest.mark.django_db
@@ -65,7 +68,8 @@ def test_areas_notify_their_saves_and_deletes(sent, django_capture_on_commit_cal
     created, updated, deleted = sent
     assert created["created"] is True and updated["created"] is False
     assert created["feature"]["properties"] == {"id": pk, "model": "area", "name": "Zone", "severity": "UR",
-                                                "severity_label": "urgent", "url": f"/areas/{pk}/edit/"}
+                                                "severity_label": "urgent", "created_by": None,
+                                                "url": f"/areas/{pk}/edit/"}
     assert created["feature"]["geometry"] == square(1, 1)
     assert updated["feature"]["properties"]["name"] == "Zone 2"
     assert deleted == {"type": "post_delete", "feature": {**updated["feature"]}}

@@ -1,4 +1,5 @@
 """Run the project's embedded Redis in the foreground, for a Procfile `redis:` line.
+Its data is kept in an append-only file under var/redis/ unless `--no-persistence`.
 
 With REDIS_URL set an external server is in use, so it just waits for SIGTERM or SIGINT.
 """
@@ -7,7 +8,6 @@ import os
 import signal
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -17,18 +17,10 @@ from channels1.redis_server import (
     default_socket_path,
     find_redis_server,
     ping,
+    redact,
     server_args,
     socket_path_in,
 )
-
-
-def redact(url):
-    """The URL with any password replaced, fit for a log line."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 class Command(BaseCommand):
@@ -40,8 +32,12 @@ class Command(BaseCommand):
             help="Project directory whose var/redis/ holds the socket and data "
                  "(default: redis/ in settings.VAR_DIR, else in BASE_DIR/var).",
         )
+        parser.add_argument(
+            "--no-persistence", action="store_false", dest="persist",
+            help="Keep nothing across restarts (default: an append-only file under var/redis/).",
+        )
 
-    def handle(self, *args, base_dir=None, **options):
+    def handle(self, *args, base_dir=None, persist=True, **options):
         external = os.environ.get("REDIS_URL")
         if external:
             self.wait_for_stop(redact(external))
@@ -49,14 +45,14 @@ class Command(BaseCommand):
         if base_dir:
             socket_path = default_socket_path(base_dir).resolve()
         else:
-            socket_path = socket_path_in(getattr(settings, "VAR_DIR", None) or settings.BASE_DIR / "var").resolve()
+            socket_path = socket_path_in(getattr(settings, "VAR_DIR", None) or Path(settings.BASE_DIR) / "var").resolve()
         data_dir = socket_path.parent
         data_dir.mkdir(parents=True, exist_ok=True)
         if ping(socket_path):
             raise CommandError(f"A Redis server is already running on {socket_path}.")
         try:
             executable = find_redis_server()
-            argv = [executable, *server_args(data_dir, socket_path)]
+            argv = [executable, *server_args(data_dir, socket_path, persist=persist)]
         except RedisServerError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Embedded Redis ({Path(executable).name}) on unix://{socket_path}")

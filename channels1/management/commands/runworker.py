@@ -14,7 +14,9 @@ from channels.worker import Worker as Channels4Worker
 from django.core.management import BaseCommand, CommandError
 
 from channels1.asgi import channel_layers
+from channels1.http_bridge import default_http_consumer
 from channels1.log import setup_logger
+from channels1.redis_server import redact, wait_until_answers
 from channels1.routing import Router
 from channels1.signals import worker_process_ready
 from channels1.worker import Worker
@@ -49,6 +51,12 @@ class Command(BaseCommand):
         if not logging.getLogger("channels1").handlers:
             # No LOGGING for the engine in the settings: log to the console, as 1.x did.
             setup_logger("channels1", options["verbosity"])
+        layer = getattr(worker.channel_layer, "async_layer", worker.channel_layer)
+        hosts = getattr(layer, "hosts", ())
+        if hosts:
+            # Started beside the embedded Redis, a worker may be up first.
+            wait_until_answers(hosts[0], on_wait=lambda error: self.stdout.write(
+                f"Waiting for Redis at {redact(hosts[0])} ({error})"))
         worker_process_ready.send(sender=self.__class__)
         asyncio.run(_serve(worker))
 
@@ -72,7 +80,7 @@ def make_worker(alias, threads, only_channels=None, exclude_channels=None):
             f"your routing, e.g. 'myproject.routing.channel_routing'"
         )
     router = Router(wrapper.routing)
-    router.check_default()
+    router.check_default(http_consumer=default_http_consumer(alias))
     worker = Worker(router, wrapper.channel_layer, only_channels=only_channels,
                     exclude_channels=exclude_channels, threads=threads)
     if not worker.channels:

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import uuid
+import weakref
 
 import pytest
 import redis
@@ -68,6 +69,9 @@ class LayerRedis:
             return self.cluster
         return self.servers[shard_of(self.hosts, hash_tag(key)) if len(self.hosts) > 1 else 0]
 
+    def by_key(self):
+        return ByKey(self)
+
     def keys(self, pattern):
         return [key for server in self.servers for key in server.keys(pattern)]
 
@@ -83,6 +87,28 @@ class LayerRedis:
         if self.cluster is not None:
             self.cluster.close()
 
+class ByKey:
+    """Commands whose first argument is a key, each sent to the server holding it."""
+
+    def __init__(self, servers):
+        self._servers = servers
+
+    def __getattr__(self, command):
+        def call(key, *args, **kwargs):
+            return getattr(self._servers.of(key), command)(key, *args, **kwargs)
+        return call
+
+    def time(self):
+        return self._servers.servers[0].time()
+
+
+# How long a test waits for a message that should come; a lost one fails the test.
+RECEIVE_TIMEOUT = 10
+
+
+# Layers a test leaves open on purpose (see ends_quietly): make_layer does not close them.
+LEFT_OPEN = weakref.WeakSet()
+
 
 @pytest.fixture
 def layer_redis(layer_hosts):
@@ -93,26 +119,45 @@ def layer_redis(layer_hosts):
 
 def layer_maker(hosts):
     """Builds layers on ``hosts`` under a prefix of this test's own; every layer made
-    in a test shares that prefix, as processes of one deployment do."""
+    in a test shares that prefix, as processes of one deployment do. ``close_made``
+    closes them."""
     prefix = f"test{uuid.uuid4().hex[:8]}"
+    made = []
 
     def make(**config):
-        return RedisChannelLayer(hosts=hosts, prefix=prefix, **config)
+        layer = RedisChannelLayer(hosts=hosts, prefix=prefix, **config)
+        made.append(layer)
+        return layer
 
     make.prefix = prefix
+    make.made = made
     return make
 
 
+async def close_made(make):
+    """Close the layers ``make`` built, except those left open on purpose (closing
+    twice is harmless)."""
+    for layer in make.made:
+        if layer not in LEFT_OPEN:
+            await asyncio.wait_for(layer.close(), RECEIVE_TIMEOUT)
+
+
 @pytest.fixture
-def make_layer(layer_hosts):
-    return layer_maker(layer_hosts)
+async def make_layer(layer_hosts):
+    """Layers on the hosts of this run, closed after the test, also when it failed."""
+    make = layer_maker(layer_hosts)
+    yield make
+    await close_made(make)
 
 
 @pytest.fixture
 async def layer(make_layer):
-    layer = make_layer()
-    yield layer
-    await layer.close()
+    return make_layer()
+
+
+async def receive(layer, channel, timeout=RECEIVE_TIMEOUT):
+    """``layer.receive(channel)``, failing instead of hanging when nothing comes."""
+    return await asyncio.wait_for(layer.receive(channel), timeout)
 
 
 def vanish(layer):
@@ -136,6 +181,7 @@ def ends_quietly(layer_redis, caplog):
 
     def watch(layer):
         layers.append(layer)
+        LEFT_OPEN.add(layer)
         try:
             loops.append(asyncio.get_running_loop())
         except RuntimeError:

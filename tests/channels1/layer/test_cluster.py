@@ -12,12 +12,14 @@ import redis
 from channels1.layer._cluster import slot_of
 from channels1.redis_server import LocalCluster
 
-from .conftest import layer_maker, take_every, vanish, wait_until
+from .conftest import close_made, layer_maker, take_every, vanish, wait_until
 
 
 @pytest.fixture
-def make_clustered(local_cluster):
-    return layer_maker([local_cluster.url])
+async def make_clustered(local_cluster):
+    make = layer_maker([local_cluster.url])
+    yield make
+    await close_made(make)
 
 
 @pytest.fixture

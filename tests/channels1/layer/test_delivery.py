@@ -4,10 +4,11 @@ at-most-once mode."""
 
 import asyncio
 import logging
+import time
 
 import redis.exceptions
 
-from .conftest import vanish
+from .conftest import RECEIVE_TIMEOUT, receive, vanish
 
 
 async def test_acknowledged_messages_are_not_delivered_again(make_layer):
@@ -17,8 +18,6 @@ async def test_acknowledged_messages_are_not_delivered_again(make_layer):
     first.ack(delivery)
     await asyncio.sleep(0.8)
     assert await second.receive_batch(["test.work"], 10, block=False) == []
-    await first.close()
-    await second.close()
 
 
 async def test_unacknowledged_message_goes_to_another_receiver_after_visibility_timeout(make_layer):
@@ -31,7 +30,6 @@ async def test_unacknowledged_message_goes_to_another_receiver_after_visibility_
     [again] = await other.receive_batch(["test.work"], 10)
     assert (again.message, again.deliveries, again.id) == ({"n": 1}, 2, taken.id)
     other.ack(again)
-    await other.close()
 
 
 async def test_a_busy_receiver_keeps_its_messages(make_layer):
@@ -42,8 +40,6 @@ async def test_a_busy_receiver_keeps_its_messages(make_layer):
         await asyncio.sleep(0.5)
         assert await other.receive_batch(["test.slow"], 10, block=False) == []
     busy.ack(delivery)
-    await busy.close()
-    await other.close()
 
 
 async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, caplog, layer_redis):
@@ -64,16 +60,34 @@ async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, 
     await layers[2].close()
 
 
-async def test_at_most_once_never_delivers_again(make_layer):
+async def test_at_most_once_never_delivers_again(make_layer, layer_redis):
     crashed = make_layer(delivery="at-most-once", visibility_timeout=0.3)
-    other = make_layer(delivery="at-most-once", visibility_timeout=0.3)
+    other = make_layer(visibility_timeout=0.3)  # at-least-once: it takes over what stays pending
     await crashed.send("test.once", {"n": 1})
     [taken] = await crashed.receive_batch(["test.once"], 10)
     assert taken.message == {"n": 1}
     vanish(crashed)
+    key = f"{make_layer.prefix}:c:{{test.once}}"
+    pending = layer_redis.of(key).xpending(key, "receivers")
+    assert pending["pending"] == 0
     await asyncio.sleep(0.5)
     assert await other.receive_batch(["test.once"], 10, block=False) == []
-    await other.close()
+
+
+async def test_an_abandoned_delivery_goes_to_another_receiver_after_the_visibility_timeout(make_layer):
+    giving_up, other = make_layer(visibility_timeout=0.6), make_layer(visibility_timeout=0.6)
+    await giving_up.send("test.abandoned", {"n": 1})
+    await giving_up.send("test.kept", {"n": 2})
+    [abandoned] = await giving_up.receive_batch(["test.abandoned"], 1)
+    [kept] = await giving_up.receive_batch(["test.kept"], 1)
+    giving_up.abandon(abandoned)
+    deadline = time.monotonic() + RECEIVE_TIMEOUT
+    while not (again := await other.receive_batch(["test.abandoned"], 1)):
+        assert time.monotonic() < deadline, "the abandoned message never went to another receiver"
+    assert [(d.message, d.deliveries) for d in again] == [({"n": 1}, 2)]
+    # What the first receiver still holds stays with it.
+    assert await other.receive_batch(["test.kept"], 1, block=False) == []
+    giving_up.ack(kept)
 
 
 async def test_closing_hands_back_what_was_taken_but_not_consumed(make_layer):
@@ -86,28 +100,24 @@ async def test_closing_hands_back_what_was_taken_but_not_consumed(make_layer):
     [handed_back] = await second.receive_batch(["test.a", "test.b"], 10)
     assert handed_back.channel != consumed.channel
     assert handed_back.deliveries == 1
-    await second.close()
 
 
 async def test_receive_acknowledges_what_it_returns(make_layer):
     first, second = make_layer(visibility_timeout=0.3), make_layer(visibility_timeout=0.3)
     await first.send("test.plain", {"n": 1})
-    assert await first.receive("test.plain") == {"n": 1}
+    assert await receive(first, "test.plain") == {"n": 1}
     vanish(first)
     await asyncio.sleep(0.5)
     assert await second.receive_batch(["test.plain"], 10, block=False) == []
-    await second.close()
 
 
 async def test_receive_takes_only_what_it_returns(make_layer):
     first, second = make_layer(visibility_timeout=0.5), make_layer(visibility_timeout=0.5)
     for i in range(5):
         await first.send("test.plain", {"i": i})
-    assert await first.receive("test.plain") == {"i": 0}
+    assert await receive(first, "test.plain") == {"i": 0}
     rest = await second.receive_batch(["test.plain"], 10, block=False)
     assert [d.message["i"] for d in rest] == [1, 2, 3, 4]
-    await first.close()
-    await second.close()
 
 
 async def test_a_failed_take_hands_back_what_it_had_read(make_layer, monkeypatch):
@@ -136,12 +146,32 @@ async def test_a_failed_take_hands_back_what_it_had_read(make_layer, monkeypatch
     again = await other.receive_batch(["test.blip"], 10, block=False)
     assert [d.message["n"] for d in again] == [1, 2]
     assert again[0].deliveries == 1
-    await failing.close()
-    await other.close()
 
 
 async def test_a_non_blocking_take_on_a_missing_channel_creates_nothing(make_layer, layer_redis):
     layer = make_layer()
     assert await layer.receive_batch(["test.never"], 10, block=False) == []
     assert layer_redis.keys(f"{make_layer.prefix}:*test.never*") == []
-    await layer.close()
+
+
+async def test_a_crashed_receivers_consumer_name_is_removed_after_its_messages_were_taken_over(
+        make_layer, layer_redis):
+    crashed, other = make_layer(visibility_timeout=0.5), make_layer(visibility_timeout=0.5)
+    await crashed.send("test.held", {"n": 1})
+    assert [d.message for d in await crashed.receive_batch(["test.held"], 1)] == [{"n": 1}]
+    vanish(crashed)
+    key = f"{make_layer.prefix}:c:{{test.held}}"
+    server = layer_redis.of(key)
+
+    def names():
+        return {consumer["name"].decode() for consumer in server.xinfo_consumers(key, "receivers")}
+
+    assert crashed.consumer in names()
+    taken = []
+    async with asyncio.timeout(RECEIVE_TIMEOUT):
+        while crashed.consumer in names():
+            for delivery in await other.receive_batch(["test.held"], 1, block=False):
+                taken.append(delivery.message)
+                other.ack(delivery)
+            await asyncio.sleep(0.1)
+    assert taken == [{"n": 1}]

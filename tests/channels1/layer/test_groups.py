@@ -4,6 +4,7 @@ expiry of members."""
 import asyncio
 import logging
 
+from .conftest import receive
 
 
 async def test_group_send_reaches_every_member(layer):
@@ -23,10 +24,10 @@ async def test_group_add_is_idempotent_and_discard_removes(layer):
     await layer.group_discard("room", gone)
     await layer.group_send("room", {"n": 1})
     await layer.group_send("room", {"n": 2})
-    assert await layer.receive(kept) == {"n": 1}
-    assert await layer.receive(kept) == {"n": 2}
+    assert await receive(layer, kept) == {"n": 1}
+    assert await receive(layer, kept) == {"n": 2}
     await layer.send(gone, {"direct": True})
-    assert await layer.receive(gone) == {"direct": True}
+    assert await receive(layer, gone) == {"direct": True}
 
 
 async def test_group_send_writes_once_per_receiving_process(make_layer, layer_redis):
@@ -53,14 +54,12 @@ async def test_group_send_reaches_members_on_two_processes(make_layer):
     await second.group_send("room", {"both": True})
     assert await asyncio.wait_for(first.receive(a), 5) == {"both": True}
     assert await asyncio.wait_for(second.receive(b), 5) == {"both": True}
-    await first.close()
-    await second.close()
 
 
 async def test_group_send_reaches_normal_channel_members(layer):
     await layer.group_add("room", "test.member")
     await layer.group_send("room", {"to": "normal"})
-    assert await layer.receive("test.member") == {"to": "normal"}
+    assert await receive(layer, "test.member") == {"to": "normal"}
 
 
 async def test_members_over_capacity_are_skipped_and_counted(make_layer, caplog):
@@ -74,27 +73,30 @@ async def test_members_over_capacity_are_skipped_and_counted(make_layer, caplog)
     await sender.send(member, {"filler": True})
     await sender.send("test.full", {"filler": True})
     with caplog.at_level(logging.WARNING, logger="channels1.layer"):
-        await sender.group_send("room", {"n": 1})
-    assert "group_send to room skipped 2 member(s) over capacity" in caplog.text
-    assert await sender.receive(healthy) == {"n": 1}
-    assert await full.receive(member) == {"filler": True}
-    await sender.close()
-    await full.close()
+        for n in range(3):
+            await sender.group_send("room", {"n": n})
+            assert await receive(sender, healthy) == {"n": n}
+    # One line for the first, then one a minute at most: not one per group message.
+    assert caplog.text.count("over capacity") == 1
+    assert "group_send skipped 2 member(s) over capacity since the last such line; by group: room (2)" in caplog.text
+    assert await receive(full, member) == {"filler": True}
+    assert sender.stats.take()["full|test.full"] == 3
 
 
 async def test_members_past_group_expiry_are_pruned(make_layer, layer_redis):
-    layer = make_layer(group_expiry=1)
+    layer = make_layer(group_expiry=100)
     old = await layer.new_channel()
     await layer.group_add("room", old)
-    await asyncio.sleep(1.2)
+    # 101 s pass by the layer's clock, while the group's key (which expires 100 s of
+    # real time after the last add) stays: only pruning can remove the old member.
+    layer._clock_offset_ms += 101_000
     fresh = await layer.new_channel()
     await layer.group_add("room", fresh)
     await layer.group_send("room", {"n": 1})
-    assert await layer.receive(fresh) == {"n": 1}
+    assert await receive(layer, fresh) == {"n": 1}
     key = f"{make_layer.prefix}:g:{{room}}"
     members = layer_redis.of(key).zrange(key, 0, -1)
     assert members == [fresh.encode()]
-    await layer.close()
 
 
 async def test_a_process_that_went_away_has_its_messages_freed(make_layer, layer_redis):
@@ -106,4 +108,3 @@ async def test_a_process_that_went_away_has_its_messages_freed(make_layer, layer
     assert server.llen(key) == 1
     await asyncio.sleep(1.3)
     assert not server.exists(key)
-    await sender.close()

@@ -9,12 +9,14 @@ import pytest
 
 from channels1.layer._shards import hash_tag, shard_of
 
-from .conftest import LayerRedis, layer_maker
+from .conftest import LayerRedis, close_made, layer_maker
 
 
 @pytest.fixture
-def make_sharded(three_hosts):
-    return layer_maker(three_hosts)
+async def make_sharded(three_hosts):
+    make = layer_maker(three_hosts)
+    yield make
+    await close_made(make)
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ async def test_channels_groups_and_process_lists_spread_over_every_host(make_sha
         assert keys, "a host holds none of the layer's keys"
         holders.update(keys)
     assert set(holders.values()) == {1}  # each key on one host only
-    assert len(holders) == 30 + 30 + 30  # streams, groups, process lists
+    assert len(holders) == 30 + 30 + 30 + 30  # streams, groups, the groups each channel joined, process lists
     for i, channel in enumerate(channels):
         assert await asyncio.wait_for(receiver.receive(channel), 10) == {"i": i}
     for i, channel in enumerate(specific):

@@ -23,7 +23,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "channels.delay",
     "chat",
+    "todo",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -84,3 +87,6 @@ CHANNEL_LAYERS = {
         "ROUTING": "legacyproject.routing.channel_routing",
     },
 }
+
+# Seconds Daphne waits for a worker to answer an HTTP request (default 120).
+CHANNELS1_HTTP_TIMEOUT = float(os.environ.get("HTTP_TIMEOUT", "120"))

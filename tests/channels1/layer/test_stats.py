@@ -1,0 +1,32 @@
+"""The layer's counts: process-specific channels counted by kind, latencies in
+buckets, and counts that could not be stored kept for the next take."""
+
+from channels1.layer._stats import Stats, channel_label
+
+
+def test_process_specific_channels_are_counted_by_their_kind():
+    assert channel_label("daphne.response.0a1b2c!d3e4") == "daphne.response!"
+    assert channel_label("wait.0a1b2c?x1") == "wait?"
+    assert channel_label("websocket.receive") == "websocket.receive"
+
+
+def test_latency_goes_to_the_first_bucket_that_holds_it():
+    stats = Stats()
+    stats.observe_latency("websocket.receive", 0.03)
+    stats.observe_latency("websocket.receive", 60)
+    assert stats.take() == {
+        "latency_bucket|websocket.receive|0.05": 1,
+        "latency_bucket|websocket.receive|+Inf": 1,
+        "latency_count|websocket.receive": 2,
+        "latency_sum_us|websocket.receive": 60_030_000,
+    }
+
+
+def test_counts_given_back_go_out_with_the_next_take():
+    stats = Stats()
+    stats.count("sent", "chat")
+    taken = stats.take()
+    stats.count("sent", "chat", 2)
+    stats.give_back(taken)
+    assert stats.take() == {"sent|chat": 3}
+    assert stats.take() == {}

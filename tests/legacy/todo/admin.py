@@ -1,0 +1,5 @@
+from django.contrib import admin
+
+from todo.models import Task
+
+admin.site.register(Task)
