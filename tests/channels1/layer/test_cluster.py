@@ -141,9 +141,9 @@ async def test_a_killed_primary_hands_over_to_its_replica_and_nothing_is_lost_or
         slot = slot_of(sender._stream_key("test.failover"))
         index = next(i for i, server in enumerate(cluster.primaries) if serving_port(server.client(), slot) == server.port)
         primary, replica = cluster.primaries[index], cluster.servers[cluster.primary_count + index]
-        with primary.client() as client:
+        with primary.client(socket_timeout=60) as client:
             # Replication is asynchronous: the test fails over once the replica has everything.
-            assert client.execute_command("WAIT", 1, 10000) == 1
+            assert client.execute_command("WAIT", 1, 30000) == 1
         vanish(holder)  # dies holding messages 5 to 9
         primary.process.kill()
         survivor_node = next(server for server in cluster.primaries if server is not primary)

@@ -31,10 +31,10 @@ async def test_the_layer_follows_the_primary_through_a_failover_and_redelivers_w
         holder.ack(delivery)
     runtime = holder._runtimes[asyncio.get_running_loop()]
     await asyncio.gather(*(batcher.drained() for batcher in runtime.shards.batchers))
-    with watched.primary.client() as primary:
+    with watched.primary.client(socket_timeout=60) as primary:
         # Replication is asynchronous: what the replica has not got when the primary
         # dies is gone. The test fails over once the replica has everything.
-        assert primary.execute_command("WAIT", 1, 10000) == 1
+        assert primary.execute_command("WAIT", 1, 30000) == 1
     vanish(holder)  # dies holding messages 5 to 9
     watched.primary.process.kill()
     await wait_until(lambda: watched.primary_port() == watched.replica.port, timeout=60)
