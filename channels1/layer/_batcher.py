@@ -10,6 +10,10 @@ from ._scripts import SEND
 
 # The consumer group that reads every normal channel's stream.
 GROUP = "receivers"
+# A batch whose connection fails is written again on a fresh one, this many times in
+# all, with pauses growing by this many seconds (the server may be coming back).
+WRITE_ATTEMPTS = 4
+WRITE_RETRY_PAUSE = 0.25
 
 logger = logging.getLogger("channels1.layer")
 
@@ -92,7 +96,7 @@ class Batcher:
                 args += (kind, capacity, data)
             batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))
         try:
-            replies = await self._execute(batch)
+            replies = await self._execute_again_on_failure(batch)
         except Exception as error:
             for future in futures + [send[-1] for send in sends]:
                 _fail(future, error)
@@ -104,6 +108,20 @@ class Batcher:
                 _fail(future, reply)
             else:
                 _resolve(future, reply)
+
+    async def _execute_again_on_failure(self, batch):
+        """Write a batch; if its connection fails (the server restarted, or failed over
+        behind Sentinels), write it again on a fresh one, up to WRITE_ATTEMPTS times,
+        so that a write is not lost for a connection that died before it."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return await self._execute(batch)
+            except ConnectionError as error:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+                logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection",
+                               len(batch), error)
+                await asyncio.sleep(WRITE_RETRY_PAUSE * attempt)
 
     def _send_groups(self, sends):
         """The sends that one script call may carry together: all of them, on one host."""
