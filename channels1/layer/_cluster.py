@@ -17,13 +17,20 @@ def is_cluster_url(url):
     return urlsplit(url).scheme in SCHEMES
 
 
-def cluster_client(urls, client_kwargs):
-    """One client for the cluster that ``urls`` (its start-up nodes) lead to."""
+def cluster_client(urls, client_kwargs, module=redis.asyncio.cluster):
+    """One client for the cluster that ``urls`` (its start-up nodes) lead to; of
+    ``module`` (``redis.cluster`` for a synchronous one)."""
     parts = [urlsplit(url) for url in urls]
     # A cluster keeps one database: a path like /0 is accepted and means it.
     first = urlunsplit(parts[0]._replace(scheme=SCHEMES[parts[0].scheme], path=""))
-    more = [redis.asyncio.cluster.ClusterNode(part.hostname, part.port or 6379) for part in parts[1:]]
-    return redis.asyncio.cluster.RedisCluster.from_url(first, **({"startup_nodes": more} if more else {}), **client_kwargs)
+    more = [module.ClusterNode(part.hostname, part.port or 6379) for part in parts[1:]]
+    return module.RedisCluster.from_url(first, **({"startup_nodes": more} if more else {}), **client_kwargs)
+
+
+def node_url(url):
+    """The plain URL of the one node a cluster URL names."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme=SCHEMES[parts.scheme], path="/0"))
 
 
 def slot_of(key):
