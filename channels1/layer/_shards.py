@@ -61,6 +61,8 @@ class Shards:
 
     def index(self, key):
         """The unit that a multi-key command may span: a host, or a cluster's slot."""
+        if isinstance(key, bytes):
+            key = key.decode()  # as Redis hands back stored key names
         if self.cluster:
             return slot_of(key)
         return self._rank(hash_tag(key)) if len(self.urls) > 1 else 0
