@@ -1,6 +1,7 @@
 """Fixtures of the layer's tests. ``--layer-redis=shards`` runs them on three separate
 servers as the layer's shards instead of the one test server, ``--layer-redis=cluster``
-on a Redis Cluster of three primaries."""
+on a Redis Cluster of three primaries, ``--layer-redis=sentinel`` on the primary that
+three Sentinels name (layers made with ``make_layer`` find it through them)."""
 
 import asyncio
 import contextlib
@@ -15,7 +16,7 @@ import redis
 from channels1.layer import RedisChannelLayer
 from channels1.layer._shards import hash_tag, shard_of
 from channels1.layer._cluster import is_cluster_url
-from channels1.redis_server import LocalCluster, RedisServer
+from channels1.redis_server import LocalCluster, LocalSentinel, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -34,14 +35,33 @@ def local_cluster():
 
 
 @pytest.fixture(scope="session")
+def local_sentinel():
+    """A primary, its replica and three Sentinels watching them."""
+    with LocalSentinel(master_name="layer-tests") as setup:
+        yield setup
+
+
+@pytest.fixture(scope="session")
 def layer_hosts(request, redis_url):
-    """The hosts every layer of these tests is given."""
+    """The hosts every layer of these tests is given (behind Sentinels: the primary,
+    for the tests that make a layer of their own)."""
     topology = request.config.getoption("--layer-redis")
     if topology == "shards":
         return request.getfixturevalue("three_hosts")
     if topology == "cluster":
         return [request.getfixturevalue("local_cluster").url]
+    if topology == "sentinel":
+        return [request.getfixturevalue("local_sentinel").primary.url]
     return [redis_url]
+
+
+@pytest.fixture(scope="session")
+def layer_options(request):
+    """Options every layer from ``make_layer`` is given besides its hosts."""
+    if request.config.getoption("--layer-redis") == "sentinel":
+        setup = request.getfixturevalue("local_sentinel")
+        return {"sentinels": setup.sentinels, "master_name": setup.master_name}
+    return {}
 
 
 class LayerRedis:
@@ -117,15 +137,15 @@ def layer_redis(layer_hosts):
     servers.close()
 
 
-def layer_maker(hosts):
-    """Builds layers on ``hosts`` under a prefix of this test's own; every layer made
-    in a test shares that prefix, as processes of one deployment do. ``close_made``
-    closes them."""
+def layer_maker(hosts, **options):
+    """Builds layers on ``hosts`` (with ``options``) under a prefix of this test's own;
+    every layer made in a test shares that prefix, as processes of one deployment do.
+    ``close_made`` closes them."""
     prefix = f"test{uuid.uuid4().hex[:8]}"
     made = []
 
     def make(**config):
-        layer = RedisChannelLayer(hosts=hosts, prefix=prefix, **config)
+        layer = RedisChannelLayer(hosts=hosts, prefix=prefix, **{**options, **config})
         made.append(layer)
         return layer
 
@@ -143,9 +163,9 @@ async def close_made(make):
 
 
 @pytest.fixture
-async def make_layer(layer_hosts):
+async def make_layer(layer_hosts, layer_options):
     """Layers on the hosts of this run, closed after the test, also when it failed."""
-    make = layer_maker(layer_hosts)
+    make = layer_maker(layer_hosts, **layer_options)
     yield make
     await close_made(make)
 
@@ -160,12 +180,18 @@ async def receive(layer, channel, timeout=RECEIVE_TIMEOUT):
     return await asyncio.wait_for(layer.receive(channel), timeout)
 
 
+# Runtimes of vanished layers, kept from the garbage collector, which would report
+# their clients unclosed in whatever test it runs in.
+VANISHED = []
+
+
 def vanish(layer):
     """The layer's process dies without a word: no acknowledgement, no visibility
     extension, no hand-back; what it held stays pending in Redis."""
     for runtime in layer._runtimes.values():
         if runtime.streams._keeper is not None:
             runtime.streams._keeper.cancel()
+    VANISHED.extend(layer._runtimes.values())
     layer._runtimes.clear()
 
 
@@ -176,6 +202,7 @@ def ends_quietly(layer_redis, caplog):
     above (as a task destroyed while pending would be), their connections closed.
     Request it before any async fixture: set up before pytest-asyncio's loop, it is
     torn down after that loop. ``ends_quietly.then(check)`` adds a check run last."""
+    gc.collect()  # what earlier tests left is reported now, not as this test's
     baseline = layer_redis.connected_clients()
     layers, loops, checks = [], [], []
 
