@@ -92,13 +92,15 @@ def spread_throughput_run(url, channels, messages):
 
 
 def run(settings, url):
-    from channels1.redis_server import LocalCluster
+    """Both setups on TCP (the cluster's nodes talk TCP), with the same server binary;
+    ``url``, the benchmarks' usual server, only names the machine."""
+    from channels1.redis_server import LocalCluster, RedisServer
 
     problems, cases = [], []
     results = {setup: {"rate": [], "cpu_us": [], "p50": [], "p99": [], "fanout_ms": []} for setup in SETUPS}
-    with LocalCluster(primaries=3) as cluster:
+    with RedisServer(port=None, unix_socket=False) as single, LocalCluster(primaries=3) as cluster:
         setups = {
-            "1 server": (url, [redis.Redis.from_url(url)]),
+            "1 server": (single.url, [single.client()]),
             "3 cluster primaries": (cluster.url, [server.client() for server in cluster.primaries]),
         }
         channels = spread_channels(cluster, CHANNELS)
@@ -167,7 +169,7 @@ def format_report(rows, settings, machine):
     ])
     return "\n".join([
         f"channels1's layer (worker API, at-least-once) on one server and on a cluster of three primaries "
-        f"(no replicas), same run; median of {settings.runs} run(s)",
+        f"(no replicas), both on TCP, same run; median of {settings.runs} run(s)",
         f"{settings.messages:,} messages per channel per throughput run; {settings.round_trips:,} round trips "
         f"per latency run; up to {settings.fanouts} group_sends per fan-out run",
         _util.describe_machine(machine),
