@@ -6,7 +6,6 @@ python -m benchmarks.cluster [--runs N] [--messages N] [--quick] [--json PATH]""
 import dataclasses
 import time
 
-import redis
 
 from . import _util
 from .layer import OURS_WORKER, PREFIXES, RUN_TIMEOUT, Children, _consume, _produce, fanout_run, latency_run
