@@ -33,10 +33,20 @@ run: venv
 	$(BIN)/python manage.py migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py supervise -c worker=$(WORKERS)
 
+# The layer's tests that start a setup of their own (shards, a cluster, Sentinels): the
+# first pass runs them, the passes on other setups leave them out.
+OWN_SETUP_TESTS := $(foreach name,shards cluster sentinel,--ignore=tests/channels1/layer/test_$(name).py)
+
 # The whole suite runs on the embedded Valkey that `make run` uses; the layer's suite
-# runs again on Debian's Redis 7.0 where it is installed.
+# runs again on three servers as shards, on a Redis Cluster of three primaries, behind
+# Sentinels, and on Debian's Redis 7.0 where it is installed.
 test: venv system-packages
 	REDIS_SERVER="$$($(BIN)/python -m channels1.redis_server --bundled)" $(BIN)/pytest
+	@for topology in shards cluster sentinel; do \
+		echo "== the layer on $$topology"; \
+		REDIS_SERVER="$$($(BIN)/python -m channels1.redis_server --bundled)" $(BIN)/pytest tests/channels1/layer -q \
+			--layer-redis=$$topology $(OWN_SETUP_TESTS) || exit 1; \
+	done
 	@if command -v redis-server >/dev/null; then \
 		echo "== the layer on $$(redis-server --version | cut -d' ' -f1-3)"; \
 		REDIS_SERVER="$$(command -v redis-server)" $(BIN)/pytest tests/channels1/layer -q; \

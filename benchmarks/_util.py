@@ -31,13 +31,21 @@ def redis_server():
 
 
 def clear_prefixes(url, prefixes):
-    """Delete every key starting with one of the prefixes."""
-    client = redis.Redis.from_url(url)
+    """Delete every key starting with one of the prefixes (on a cluster's URL, on
+    every primary)."""
+    from channels1.layer._cluster import cluster_client, is_cluster_url
+
+    import redis.cluster
+
+    client = cluster_client([url], {}, module=redis.cluster) if is_cluster_url(url) else redis.Redis.from_url(url)
     try:
         for prefix in prefixes:
             keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
             for start in range(0, len(keys), 1000):
-                client.unlink(*keys[start:start + 1000])
+                pipe = client.pipeline(transaction=False)
+                for key in keys[start:start + 1000]:
+                    pipe.unlink(key)  # one by one: on a cluster they sit in many slots
+                pipe.execute()
     finally:
         client.close()
 

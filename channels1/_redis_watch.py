@@ -1,16 +1,15 @@
 """Watching the channel layer's Redis from a long-running process: whether it answers,
 and whether it came back without its data (a restart without persistence), told by
 a marker key beside the layer's keys (a flush() leaves it) that the first process to
-miss it sets anew."""
+miss it sets anew; on several hosts, one marker on each."""
 
 import asyncio
 import logging
 import uuid
 
-import redis.asyncio
-
 from .exceptions import REDIS_UNREACHABLE
 from .layer._tasks import end_if_cancelled
+from .layer.hosts import each_server
 from .redis_server import redact
 
 logger = logging.getLogger("channels1.redis")
@@ -26,8 +25,8 @@ class RedisWatch:
     """
 
     def __init__(self, layer, on_unreachable, on_data_lost, grace):
-        self.url = redact(layer.hosts[0])
-        self._address = layer.hosts[0]
+        self._layer = layer
+        self.url = ", ".join(redact(url) for url in layer.hosts)
         self.key = f"{layer.prefix}.epoch"
         self.on_unreachable = on_unreachable
         self.on_data_lost = on_data_lost
@@ -35,27 +34,31 @@ class RedisWatch:
         self.known = None
         self.down_since = None
         self.told = False
-        self._client = None
+        self._clients = []
         self._task = None
 
     def start(self):
         if self._task is None:
-            self._client = redis.asyncio.Redis.from_url(self._address, socket_connect_timeout=2, socket_timeout=2)
+            self._clients = [client for _, client in each_server(self._layer, socket_connect_timeout=2, socket_timeout=2)]
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def epoch(self):
-        """The marker's value now (raises if Redis does not answer); a change from
+        """The markers' value now (raises if a server does not answer); a change from
         the last one seen has called ``on_data_lost`` first."""
         try:
-            epoch = await self._client.get(self.key)
-            if epoch is None:
-                await self._client.set(self.key, uuid.uuid4().hex, nx=True)
-                epoch = await self._client.get(self.key)
+            epoch = b"|".join([await self._marker(client) for client in self._clients])
         except REDIS_UNREACHABLE as error:
             self._unreachable(asyncio.get_running_loop().time(), error)
             raise
         self._answered(epoch)
         return epoch
+
+    async def _marker(self, client):
+        marker = await client.get(self.key)
+        if marker is None:
+            await client.set(self.key, uuid.uuid4().hex, nx=True)
+            marker = await client.get(self.key)
+        return marker
 
     async def _run(self):
         while True:

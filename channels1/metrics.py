@@ -25,7 +25,7 @@ class _SystemCollector:
 
     def collect(self):
         layer = status.layer_of(self.alias)
-        client = status.redis_client(layer)
+        client = status.redis_hosts(layer).system
         counts = status.totals(client, layer.prefix)
         families = {what: CounterMetricFamily(f"channels1_messages_{what}", doc, labels=["channel"])
                     for what, doc in COUNTERS.items()}

@@ -197,10 +197,11 @@ class RedisServer:
     `data_dir=None` uses a fresh temporary directory, removed on stop. `port=0` (the
     default) serves only on the unix socket `<data_dir>/redis.sock`; `port=None` picks
     a free TCP port; `unix_socket=False` disables the socket when a port is given.
+    `extra_args` go to the server after the others (`["--cluster-enabled", "yes"]`).
     """
 
     def __init__(self, data_dir=None, *, unix_socket=None, port=0, persist=False,
-                 executable=None, startup_timeout=10.0):
+                 executable=None, startup_timeout=10.0, extra_args=()):
         self._owns_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="channels1-redis-")).resolve()
         self.port = _free_port() if port is None else int(port)
@@ -208,6 +209,7 @@ class RedisServer:
             unix_socket = None if self.port else self.data_dir / SOCKET_NAME
         self.unix_socket = Path(unix_socket).resolve() if unix_socket else None
         self.persist = persist
+        self.extra_args = list(extra_args)
         self.executable = executable
         self.startup_timeout = startup_timeout
         self.log_path = self.data_dir / LOG_NAME
@@ -226,7 +228,7 @@ class RedisServer:
     def command(self):
         executable = self.executable or find_redis_server()
         return [executable, *server_args(self.data_dir, self.unix_socket, self.port,
-                                         persist=self.persist)]
+                                         persist=self.persist), *self.extra_args]
 
     def ping(self, timeout=0.5):
         return ping(self.unix_socket, self.port, timeout)
@@ -281,6 +283,183 @@ class RedisServer:
             terminate(process, timeout)
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+CLUSTER_SLOTS = 16384
+
+
+class LocalCluster:
+    """A Redis Cluster of local servers on TCP ports for tests and benchmarks, formed
+    with CLUSTER commands (no extra tools): ``primaries`` share the slots evenly, and
+    each has ``replicas`` that take over if it dies. Usable as a context manager."""
+
+    def __init__(self, primaries=3, replicas=0, *, executable=None, node_timeout_ms=2000, startup_timeout=30.0):
+        self.primary_count = primaries
+        self.startup_timeout = startup_timeout
+        # Bus ports of their own: the default (port + 10000) may be past 65535 or taken.
+        self.bus_ports = [_free_port() for _ in range(primaries * (1 + replicas))]
+        self.servers = [
+            RedisServer(port=None, unix_socket=False, executable=executable, extra_args=[
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-port", str(bus_port), "--cluster-node-timeout", str(node_timeout_ms),
+            ])
+            for bus_port in self.bus_ports
+        ]
+
+    @property
+    def url(self):
+        return f"redis+cluster://127.0.0.1:{self.servers[0].port}/0"
+
+    @property
+    def urls(self):
+        """A URL per node: the layer's ``hosts`` that survive the loss of any node."""
+        return [f"redis+cluster://127.0.0.1:{server.port}/0" for server in self.servers]
+
+    @property
+    def primaries(self):
+        return self.servers[:self.primary_count]
+
+    def start(self):
+        try:
+            for server in self.servers:
+                server.start()
+            self._form()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _form(self):
+        clients = [server.client() for server in self.servers]
+        try:
+            for server, bus_port in zip(self.servers[1:], self.bus_ports[1:]):
+                clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", server.port, bus_port)
+            share = CLUSTER_SLOTS // self.primary_count
+            for index, client in enumerate(clients[:self.primary_count]):
+                last = CLUSTER_SLOTS - 1 if index == self.primary_count - 1 else (index + 1) * share - 1
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", index * share, last)
+            self._wait(lambda: all(
+                len(client.execute_command("CLUSTER", "NODES").splitlines()) == len(clients) for client in clients
+            ), "know each other")
+            for index, client in enumerate(clients[self.primary_count:]):
+                primary = clients[index % self.primary_count].execute_command("CLUSTER", "MYID")
+                client.execute_command("CLUSTER", "REPLICATE", primary)
+            self._wait(lambda: all(
+                b"cluster_state:ok" in client.execute_command("CLUSTER", "INFO") for client in clients
+            ), "report cluster_state:ok")
+        finally:
+            for client in clients:
+                client.close()
+
+    def _wait(self, condition, what):
+        deadline = time.monotonic() + self.startup_timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise RedisServerError(f"The cluster's nodes did not {what} within {self.startup_timeout}s.")
+            time.sleep(0.05)
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class LocalSentinel:
+    """A primary, its replica and three Sentinels watching them under ``master_name``,
+    on local TCP ports, for tests: kill the primary and the Sentinels promote the
+    replica. Usable as a context manager."""
+
+    def __init__(self, master_name="layer", *, executable=None, down_after_ms=1000, startup_timeout=30.0):
+        self.master_name = master_name
+        self.executable = executable
+        self.down_after_ms = down_after_ms
+        self.startup_timeout = startup_timeout
+        self.primary = RedisServer(port=None, unix_socket=False, executable=executable)
+        self.replica = RedisServer(port=None, unix_socket=False, executable=executable,
+                                   extra_args=["--replicaof", "127.0.0.1", str(self.primary.port)])
+        self.sentinel_ports = [_free_port() for _ in range(3)]
+        self.data_dir = Path(tempfile.mkdtemp(prefix="channels1-sentinel-"))
+        self._sentinels = []
+
+    @property
+    def sentinels(self):
+        return [("127.0.0.1", port) for port in self.sentinel_ports]
+
+    def start(self):
+        try:
+            self.primary.start()
+            self.replica.start()
+            for port in self.sentinel_ports:
+                self._sentinels.append(self._start_sentinel(port))
+            self._wait_watching()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_sentinel(self, port):
+        config = self.data_dir / f"sentinel-{port}.conf"
+        config.write_text(
+            f"port {port}\nbind 127.0.0.1\ndir {self.data_dir}\n"
+            f"sentinel monitor {self.master_name} 127.0.0.1 {self.primary.port} 2\n"
+            f"sentinel down-after-milliseconds {self.master_name} {self.down_after_ms}\n"
+            f"sentinel failover-timeout {self.master_name} 10000\n"
+        )
+        with open(self.data_dir / f"sentinel-{port}.log", "ab") as log:
+            return subprocess.Popen([self.executable or find_redis_server(), str(config), "--sentinel"],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+    def _wait_watching(self):
+        """Until every Sentinel knows the replica and the two other Sentinels."""
+        import redis
+
+        deadline = time.monotonic() + self.startup_timeout
+        for port in self.sentinel_ports:
+            with redis.Redis(port=port) as sentinel:
+                while True:
+                    try:
+                        state = sentinel.sentinel_master(self.master_name)
+                        if state["num-slaves"] >= 1 and state["num-other-sentinels"] >= 2:
+                            break
+                    except (redis.RedisError, OSError):
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RedisServerError(f"The Sentinel on port {port} did not see the replica and "
+                                               f"its peers within {self.startup_timeout}s.")
+                    time.sleep(0.1)
+
+    def primary_port(self):
+        """The port of the primary that every Sentinel names now and sees up; None
+        while they do not agree (during a failover)."""
+        import redis
+
+        ports = set()
+        for port in self.sentinel_ports:
+            with redis.Redis(port=port) as sentinel:
+                state = sentinel.sentinel_master(self.master_name)
+            if not state["is_master"] or state["is_sdown"] or state["is_odown"]:
+                return None
+            ports.add(state["port"])
+        return ports.pop() if len(ports) == 1 else None
+
+    def stop(self):
+        for process in self._sentinels:
+            terminate(process, 10)
+        self._sentinels = []
+        self.replica.stop()
+        self.primary.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

@@ -5,11 +5,11 @@ Daphnes, set-aside entries, RQ queues and the message totals; for
 
 import json
 
-import redis
 from django.conf import settings
 
 from .asgi import routing_for
-from .layer.keys import GROUP, KINDS, dead_letters_key, stats_key
+from .layer.hosts import LayerHosts
+from .layer.keys import GROUP, KINDS, dead_letters_key, live_key, stats_key
 from .redis_server import redact
 from .routing import Router
 
@@ -30,29 +30,32 @@ def layer_of(alias="default"):
     return layer
 
 
-def redis_client(layer):
-    """A synchronous client of the layer's Redis, shared by the calls of this process."""
-    url = layer.hosts[0]
-    client = _clients.get(url)
-    if client is None:
-        client = _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-    return client
+def redis_hosts(layer):
+    """Synchronous clients of the layer's Redis (every host, and the one holding the
+    system's own keys), shared by the calls of this process."""
+    hosts = _clients.get(layer)
+    if hosts is None:
+        hosts = _clients[layer] = LayerHosts(layer, socket_connect_timeout=2, socket_timeout=5)
+    return hosts
 
 
 def system_status(alias="default"):
-    """Everything `channels_status` shows, as a dict that JSON can carry."""
+    """Everything `channels_status` shows, as a dict that JSON can carry. Channels,
+    process lists and groups are read from every host."""
     layer = layer_of(alias)
-    client = redis_client(layer)
+    hosts = redis_hosts(layer)
+    client = hosts.system
     prefix = layer.prefix
-    now_ms = _redis_now_ms(client)
-    info = client.info("memory")
+    now_ms = _redis_now_ms(hosts.nodes[0])
+    infos = [node.info("memory") for node in hosts.nodes]
     return {
-        "redis": {"url": redact(layer.hosts[0]), "used_memory": info.get("used_memory"),
-                  "keys": client.dbsize()},
+        "redis": {"url": ", ".join(redact(label) for label in hosts.labels),
+                  "used_memory": sum(info.get("used_memory", 0) for info in infos),
+                  "keys": sum(node.dbsize() for node in hosts.nodes)},
         "prefix": prefix,
-        "channels": _channels(client, prefix, now_ms),
-        "process_lists": _lengths(client, f"{prefix}:p:", "LLEN"),
-        "groups": _lengths(client, f"{prefix}:g:", "ZCARD", name="members"),
+        "channels": _on_every_node(hosts, _channels, prefix, now_ms),
+        "process_lists": _on_every_node(hosts, _lengths, f"{prefix}:p:", "LLEN"),
+        "groups": _on_every_node(hosts, _lengths, f"{prefix}:g:", "ZCARD", name="members"),
         "workers": live_processes(client, prefix, "worker"),
         "daphnes": live_processes(client, prefix, "daphne"),
         "dead_letters": {
@@ -70,8 +73,10 @@ def health(alias="default"):
     worker listening on it."""
     try:
         layer = layer_of(alias)
-        client = redis_client(layer)
-        client.ping()
+        hosts = redis_hosts(layer)
+        client = hosts.system
+        for node in hosts.nodes:
+            node.ping()
     except Exception as error:
         return False, [f"Redis does not answer: {error}"]
     router = Router(routing_for(alias))
@@ -85,7 +90,7 @@ def health(alias="default"):
 
 def live_processes(client, prefix, kind):
     assert kind in KINDS
-    keys = sorted(client.scan_iter(match=f"{prefix}:live:{kind}:*", count=1000))
+    keys = sorted(client.scan_iter(match=_escape(live_key(prefix, kind, "")) + "*", count=1000))
     records = [json.loads(value) for value in client.mget(keys) if value] if keys else []
     return sorted(records, key=lambda record: (record["host"], record["pid"]))
 
@@ -100,8 +105,20 @@ def _redis_now_ms(client):
     return seconds * 1000 + micros // 1000
 
 
+def _on_every_node(hosts, read, *args, **kwargs):
+    """What ``read(client, ...)`` finds on each node, together, by name."""
+    found = [entry for node in hosts.nodes for entry in read(node, *args, **kwargs)]
+    return sorted(found, key=lambda entry: entry["name"])
+
+
 def _keys(client, start):
     return sorted(key.decode() for key in client.scan_iter(match=f"{_escape(start)}*", count=1000))
+
+
+def _name(key, start):
+    """The channel or group name of a key: what follows ``start``, without its hash tag's braces."""
+    name = key[len(start):]
+    return name[1:-1] if name.startswith("{") and name.endswith("}") else name
 
 
 def _escape(text):
@@ -113,7 +130,7 @@ def _lengths(client, start, command, name="depth"):
     pipe = client.pipeline(transaction=False)
     for key in keys:
         pipe.execute_command(command, key)
-    return [{"name": key[len(start):], name: length}
+    return [{"name": _name(key, start), name: length}
             for key, length in zip(keys, pipe.execute(raise_on_error=False))
             if not isinstance(length, Exception)]
 
@@ -138,7 +155,7 @@ def _channels(client, prefix, now_ms):
         oldest = first[0][0] if first and not isinstance(first, Exception) else None
         redelivered = [entry for entry in pending if entry["times_delivered"] > 1] if isinstance(pending, list) else []
         channels.append({
-            "name": key[len(start):],
+            "name": _name(key, start),
             "depth": length - pending_count,
             "pending": pending_count,
             "oldest_age": None if oldest is None else round((now_ms - int(oldest.split(b"-")[0])) / 1000, 3),

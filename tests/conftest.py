@@ -13,6 +13,15 @@ from channels1.redis_server import RedisServer
 from workers import log_files, log_tail_viewers
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--layer-redis", choices=("single", "shards", "cluster", "sentinel"), default="single",
+        help="what the channel layer's tests run on: one server (the default), three "
+        "separate servers as the layer's shards, a Redis Cluster of three primaries, or "
+        "the primary that three Sentinels name",
+    )
+
+
 class ExternalRedis:
     """Stands in for RedisServer when TEST_REDIS_URL names a running server."""
 

@@ -102,12 +102,19 @@ DATABASES = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{socket_path_in(VAR_DIR)}"
+# The channel layer may spread over several servers; the cache and RQ stay on REDIS_URL.
+CHANNEL_LAYER_URLS = env_list("CHANNEL_LAYER_URLS") or [REDIS_URL]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels1.layer.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
+        "CONFIG": {"hosts": CHANNEL_LAYER_URLS, "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
     },
 }
+if env_list("CHANNEL_LAYER_SENTINELS"):
+    CHANNEL_LAYERS["default"]["CONFIG"].update(
+        sentinels=[sentinel.rsplit(":", 1) for sentinel in env_list("CHANNEL_LAYER_SENTINELS")],
+        master_name=os.environ.get("CHANNEL_LAYER_MASTER_NAME"),
+    )
 
 # Django's cache on the same Redis, so Daphne and every worker see the same sessions.
 CACHES = {

@@ -1,4 +1,4 @@
-"""`DelayServer`: takes requests from ``asgi.delay`` into the layer's sorted set of
+"""`DelayServer`: takes requests from ``asgi.delay`` into the layer's sorted sets of
 delayed messages and moves them onto their channels when due. Several servers
 can run on one layer: each request is scheduled once and each message moved once."""
 

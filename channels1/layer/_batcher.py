@@ -10,6 +10,10 @@ from ._scripts import SEND
 
 # The consumer group that reads every normal channel's stream.
 GROUP = "receivers"
+# A batch whose connection fails is written again on a fresh one, this many times in
+# all, with pauses growing by this many seconds (the server may be coming back).
+WRITE_ATTEMPTS = 4
+WRITE_RETRY_PAUSE = 0.25
 
 logger = logging.getLogger("channels1.layer")
 
@@ -19,7 +23,7 @@ class Batcher:
     goes out together in the next one. Order of submission is kept."""
 
     def __init__(self, client):
-        self._pool = client.connection_pool
+        self._client = client
         self._connection = None
         self._sends = []
         self._commands = []
@@ -63,7 +67,7 @@ class Batcher:
     async def close(self):
         await self.drained()
         if self._connection is not None:
-            await self._pool.release(self._connection)
+            await self._client.connection_pool.release(self._connection)
             self._connection = None
 
     async def _drain(self):
@@ -82,32 +86,51 @@ class Batcher:
     async def _round_trip(self, sends, commands):
         batch = [args for args, _ in commands]
         futures = [future for _, future in commands]
-        if sends:
-            # One script call, after the commands, carries every send; now and expiry
-            # come from the newest send, at most one round trip younger than the oldest.
-            keys = [send[0] for send in sends]
-            args = [sends[-1][4], sends[-1][5], GROUP]
-            for _, kind, capacity, data, _, _, _ in sends:
+        groups = self._send_groups(sends) if sends else []
+        for group in groups:
+            # One script call, after the commands, carries every send of a group; now and
+            # expiry come from the newest send, at most one round trip younger than the oldest.
+            keys = [send[0] for send in group]
+            args = [group[-1][4], group[-1][5], GROUP]
+            for _, kind, capacity, data, _, _, _ in group:
                 args += (kind, capacity, data)
             batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))
         try:
-            replies = await self._execute(batch)
+            replies = await self._execute_again_on_failure(batch)
         except Exception as error:
             for future in futures + [send[-1] for send in sends]:
                 _fail(future, error)
             return
-        if sends:
-            self._settle_sends(sends, replies.pop())
+        for group, reply in zip(groups, replies[len(futures):]):
+            self._settle_sends(group, reply)
         for future, reply in zip(futures, replies):
             if isinstance(reply, Exception):
                 _fail(future, reply)
             else:
                 _resolve(future, reply)
 
+    async def _execute_again_on_failure(self, batch):
+        """Write a batch; if its connection fails (the server restarted, or failed over
+        behind Sentinels), write it again on a fresh one, up to WRITE_ATTEMPTS times,
+        so that a write is not lost for a connection that died before it."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return await self._execute(batch)
+            except ConnectionError as error:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+                logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection",
+                               len(batch), error)
+                await asyncio.sleep(WRITE_RETRY_PAUSE * attempt)
+
+    def _send_groups(self, sends):
+        """The sends that one script call may carry together: all of them, on one host."""
+        return [sends]
+
     def _settle_sends(self, sends, reply):
         if isinstance(reply, NoScriptError):
             # The server restarted or flushed its scripts: nothing was sent.
-            self._commands.insert(0, (("SCRIPT", "LOAD", SEND.source), _logged_future()))
+            self._commands.insert(0, (("SCRIPT LOAD", SEND.source), _logged_future()))
             self._sends[:0] = sends
         elif isinstance(reply, Exception):
             for send in sends:
@@ -128,10 +151,12 @@ class Batcher:
                     replies.append(error)
             return replies
         except BaseException:
-            # The connection's state is unknown: start afresh on the next batch.
+            # The connection's state is unknown: start afresh on the next batch, with a
+            # connection the pool makes anew (behind Sentinels, to the primary of now).
+            self._connection = None
             await connection.disconnect()
+            await self._client.connection_pool.release(connection)
             raise
-
 
     async def _live_connection(self):
         """The batcher's connection; dropped first if the server closed it since the
@@ -139,7 +164,7 @@ class Batcher:
         fails, while a new one would have carried it."""
         connection = self._connection
         if connection is None:
-            connection = self._connection = await self._pool.get_connection()
+            connection = self._connection = await self._client.connection_pool.get_connection()
         elif connection.is_connected:
             try:
                 # can_read() since redis-py 8; can_read_destructive() before.

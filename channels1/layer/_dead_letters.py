@@ -20,28 +20,27 @@ def is_wrong_type(error):
     return str(error).startswith("WRONGTYPE")
 
 
-def set_aside(layer, batcher, key, reason, id=None, data=None, counted_as=None):
+def set_aside(layer, shards, key, reason, id=None, data=None, counted_as=None):
     """Record one unusable entry of ``key`` (its ``id`` in a stream, if any, and what
     it held); the caller acknowledges or drops it."""
     what = f"entry {id.decode() if isinstance(id, bytes) else id}" if id is not None else "an entry"
     logger.error("Set aside %s of %s: %s", what, key, reason)
     layer.stats.count("set_aside", counted_as or key)
     for command in _record(layer, key, reason, id, data):
-        batcher.command(*command).add_done_callback(_log_failure)
+        shards.batcher(command[1]).command(*command).add_done_callback(_log_failure)
 
 
-async def move_aside(layer, client, key, reason):
+async def move_aside(layer, shards, key, reason):
     """Rename a whole key the layer cannot use (of the wrong type) out of the way, so
-    that the channel or group starts afresh; recorded like an entry."""
+    that the channel or group starts afresh; recorded like an entry. The new name keeps
+    the key's hash tag, so the key stays where it is."""
     aside = f"{layer.prefix}:aside:{key}"
     logger.error("Moved %s aside to %s: %s", key, aside, reason)
     layer.stats.count("set_aside", key)
-    pipe = client.pipeline(transaction=False)
-    pipe.execute_command("RENAME", key, aside)
-    pipe.execute_command("EXPIRE", aside, ASIDE_SECONDS)
-    for command in _record(layer, key, f"{reason}; moved to {aside}", None, None):
-        pipe.execute_command(*command)
-    await pipe.execute(raise_on_error=False)  # gone already: nothing left to move
+    await shards.execute([
+        ("RENAME", key, aside), ("EXPIRE", aside, ASIDE_SECONDS),
+        *_record(layer, key, f"{reason}; moved to {aside}", None, None),
+    ], raise_on_error=False)  # gone already: nothing left to move
 
 
 def _record(layer, key, reason, id, data):

@@ -10,23 +10,23 @@ import time
 from .keys import live_key, stats_key
 
 
-async def beat(layer, client, kind, info, ttl):
+async def beat(layer, shards, kind, info, ttl):
     """Write this process's record (expiring after ``ttl`` seconds) and add the counts
     taken from ``layer.stats`` to the totals; counts that could not be written are
     given back, so that the next beat carries them."""
     record = {"host": socket.gethostname(), "pid": os.getpid(), "name": layer.consumer, "seen": time.time(), **info}
     counts = layer.stats.take()
-    pipe = client.pipeline(transaction=False)
-    pipe.set(live_key(layer.prefix, kind, layer.consumer), json.dumps(record), px=int(ttl * 1000))
+    commands = [("SET", live_key(layer.prefix, kind, layer.consumer), json.dumps(record), "PX", int(ttl * 1000))]
     for field, amount in counts.items():
-        pipe.hincrby(stats_key(layer.prefix), field, amount)
+        commands.append(("HINCRBY", stats_key(layer.prefix), field, amount))
     try:
-        await pipe.execute()
+        await shards.execute(commands)
     except BaseException:
         layer.stats.give_back(counts)
         raise
 
 
-async def leave(layer, client, kind):
+async def leave(layer, shards, kind):
     """Remove this process's record: it stops on purpose."""
-    await client.delete(live_key(layer.prefix, kind, layer.consumer))
+    key = live_key(layer.prefix, kind, layer.consumer)
+    await shards.client(key).delete(key)

@@ -1,7 +1,8 @@
-"""Process-specific channels (`name!local`): one reader per process takes every
-envelope sent to this process's lists in one blocking call and hands each message
-to the local waiters of its channel. A layer running on several event loops (one
-per async_to_sync call) has a reader on each; they hand messages to each other."""
+"""Process-specific channels (`name!local`): one reader per process (and per host
+holding its lists) takes every envelope sent to this process's lists in one blocking
+call and hands each message to the local waiters of its channel. A layer running on
+several event loops (one per async_to_sync call) has a reader on each; they hand
+messages to each other."""
 
 import asyncio
 import collections
@@ -13,6 +14,7 @@ from redis.exceptions import ResponseError
 
 from ._codec import pack_envelope, unpack_envelope, unpack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
+from ._shards import hash_tag
 from ._streams import fail_waiters
 from ._tasks import end_if_cancelled
 
@@ -26,23 +28,17 @@ class ProcessChannels:
     waiters change only under the layer's hand-over lock, since the readers of the
     layer's other loops look into them from their threads."""
 
-    def __init__(self, layer, client, batcher, loop):
+    def __init__(self, layer, shards, loop):
         self._layer = layer
-        self._client = client
-        self._batcher = batcher
+        self._shards = shards
         self._loop = loop
         self._lock = layer._handover_lock
-        self._keys = []  # the lists of this process: usually one
+        self._keys = {}  # host index (or slot) -> the lists of this process there: usually one list in all
         self._known = set()  # channels whose list is among them
         self._queues = {}  # channel -> deque of (sent_ms, body) read for nobody yet
         self._waiters = collections.defaultdict(collections.deque)  # channel -> futures of receives
-        self._task = None
+        self._readers = {}  # host index -> its _Reader
         self._stopping = False
-        # A list of this reader alone, read first: an entry in it ends the blocking read.
-        self._wake_key = f"{layer.prefix}:wake:{uuid.uuid4().hex}"
-        self._woken = False  # the wake list may exist
-        self._connection = None  # the reader's own, see _pop()
-        self._reply_due = False  # a blocking read was sent and its reply not yet read
         self._last_sweep = time.monotonic()
 
     async def receive(self, channel):
@@ -58,7 +54,7 @@ class ProcessChannels:
                 if isinstance(message, dict):
                     return message
                 problem = f"the message for {channel} is a {type(message).__name__}, not a dict"
-            set_aside(self._layer, self._batcher, self._layer._process_key(channel), problem,
+            set_aside(self._layer, self._shards, self._layer._process_key(channel), problem,
                       data=body, counted_as=channel)
 
     async def _next_body(self, channel):
@@ -72,8 +68,6 @@ class ProcessChannels:
         try:
             if channel not in self._known:
                 await self._listen(channel)
-            if self._task is None:
-                self._task = asyncio.get_running_loop().create_task(self._read())
             sent_ms, body = await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
@@ -111,13 +105,18 @@ class ProcessChannels:
         return None
 
     async def _listen(self, channel):
-        """Make the reader cover the list of this channel's process."""
+        """Make the reader of its host cover the list of this channel's process."""
         key = self._layer._process_key(channel)
-        if key not in self._keys:
-            self._keys.append(key)
-            if self._task is not None:
+        index = self._shards.index(key)
+        keys = self._keys.setdefault(index, [])
+        if key not in keys:
+            keys.append(key)
+            if index in self._readers:
                 # Wake the reader so its next blocking read covers the new key.
-                await self._wake()
+                await self._readers[index].wake()
+            else:
+                reader = self._readers[index] = _Reader(self._layer.prefix, self._shards.client(key), keys)
+                reader.task = self._loop.create_task(self._read(reader))
         if len(self._known) > KNOWN_CHANNELS:
             self._known.clear()
         self._known.add(channel)
@@ -128,116 +127,85 @@ class ProcessChannels:
             self._queues.clear()
 
     async def stop(self):
-        """Stop by flag, waking the reader from its blocking read. What that read took
-        is handed over even when the reader was cancelled with its event loop, and
-        messages read but never received go back to the front of their lists."""
+        """Stop by flag, waking the readers from their blocking reads. What such a read
+        took is handed over even when its reader was cancelled with its event loop,
+        and messages read but never received go back to the front of their lists."""
         with self._lock:
             self._stopping = True  # no more hand-overs from other loops
         await asyncio.sleep(0)  # those already on their way arrive first
-        if self._task is not None:
-            if not self._task.done() or self._reply_due:
+        readers = list(self._readers.values())
+        for reader in readers:
+            if not reader.task.done() or reader.reply_due:
                 try:
-                    await self._wake()
+                    await reader.wake()
                 except Exception as error:  # the read ends with its timeout instead
-                    logger.error("Waking the reader of process channels %s failed: %s", self._keys, error)
+                    logger.error("Waking the reader of process channels %s failed: %s", reader.keys, error)
+        if readers:
             # Not shield(): a reader cancelled with its event loop has ended, quietly.
-            await asyncio.wait([self._task])
-            await self._finish_read()
+            await asyncio.wait([reader.task for reader in readers])
+        for reader in readers:
+            try:
+                reply = await reader.finish()
+            except Exception as error:
+                logger.error("Reading process channels %s as the reader stopped failed: %s", reader.keys, error)
+            else:
+                if reply:
+                    self._dispatch_reply(reply)
         with self._lock:
             fail_waiters(self._waiters)
             unread = [(channel, queue) for channel, queue in self._queues.items() if queue]
             self._queues.clear()
-        if not unread and not self._woken:
+        woken = [reader for reader in readers if reader.woken]
+        if not unread and not woken:
             return
-        pipe = self._client.pipeline(transaction=False)
+        pipes = {}
         for channel, queue in unread:
+            key = self._layer._process_key(channel)
+            pipe = pipes.get(self._shards.index(key))
+            if pipe is None:
+                pipe = pipes[self._shards.index(key)] = self._shards.client(key).pipeline(transaction=False)
             envelopes = [pack_envelope(sent_ms, channel, body) for sent_ms, body in queue]
-            pipe.lpush(self._layer._process_key(channel), *reversed(envelopes))
-        if self._woken:
-            pipe.delete(self._wake_key)
-        try:
-            await pipe.execute()
-        except Exception as error:
-            if unread:
-                logger.error("Handing back %d unread process channel message(s) failed: %s", len(unread), error)
-            else:
-                logger.warning("Removing the wake-up list %s failed: %s", self._wake_key, error)
+            pipe.lpush(key, *reversed(envelopes))
+        for reader in woken:
+            index = self._shards.index(reader.wake_key)
+            if index not in pipes:
+                pipes[index] = reader.client.pipeline(transaction=False)
+            pipes[index].delete(reader.wake_key)
+        results = await asyncio.gather(*(pipe.execute() for pipe in pipes.values()), return_exceptions=True)
+        for error in results:
+            if isinstance(error, Exception):
+                if unread:
+                    logger.error("Handing back %d unread process channel message(s) failed: %s", len(unread), error)
+                else:
+                    logger.warning("Removing the wake-up lists of process channels failed: %s", error)
 
-    async def _wake(self):
-        self._woken = True
-        await self._client.execute_command("RPUSH", self._wake_key, b"")
-
-    async def _finish_read(self):
-        """Take the reply of a read that the reader's cancellation interrupted: Redis
-        popped its entries all the same, and they exist nowhere else."""
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            if self._reply_due:
-                reply = await self._take_reply(connection)
-                if reply:
-                    self._dispatch_reply(reply)
-        except Exception as error:
-            logger.error("Reading process channels %s as the reader stopped failed: %s", self._keys, error)
-        finally:
-            await connection.disconnect()
-
-    async def _read(self):
+    async def _read(self, reader):
         layer = self._layer
+        keys = reader.keys
         while not self._stopping:
             try:
-                reply = await self._pop()
+                reply = await reader.pop(layer.block_timeout, layer.receive_batch_size)
             except Exception as error:
                 end_if_cancelled()
                 if is_wrong_type(error):
-                    await self._move_aside_non_lists()
+                    await self._move_aside_non_lists(keys)
                     continue
-                logger.error("Reading process channels %s failed: %s", self._keys, error)
+                logger.error("Reading process channels %s failed: %s", keys, error)
                 await asyncio.sleep(layer.retry_delay)
                 continue
             if reply:
                 self._dispatch_reply(reply)
-                if len(self._keys) > 1:
+                if len(keys) > 1:
                     # BLMPOP pops from the first non-empty list: take turns.
-                    self._keys.append(self._keys.pop(0))
+                    keys.append(keys.pop(0))
             self._sweep()
             end_if_cancelled()
-
-    async def _pop(self):
-        """One bounded blocking read of the wake list and this process's lists, on the
-        reader's own connection. Not through execute_command(), which drops the
-        connection when the read is cancelled: the event loop's end cancels the reader,
-        and what Redis popped for it would be lost. The reply is left for stop()."""
-        if self._connection is None:
-            self._connection = self._client.connection_pool.make_connection()
-        keys = [self._wake_key, *self._keys]
-        await self._connection.send_command(
-            "BLMPOP", self._layer.block_timeout, len(keys), *keys, "LEFT", "COUNT", self._layer.receive_batch_size,
-        )
-        self._reply_due = True
-        return await self._take_reply(self._connection)
-
-    async def _take_reply(self, connection):
-        try:
-            reply = await connection.read_response(disconnect_on_error=False)
-        except asyncio.CancelledError:
-            raise  # the connection keeps the reply
-        except ResponseError:
-            self._reply_due = False
-            raise
-        except BaseException:
-            self._reply_due = False
-            await connection.disconnect()
-            raise
-        self._reply_due = False
-        return reply
 
     def _dispatch_reply(self, reply):
         key, entries = reply
         for data in entries:
             if data:  # not a wake-up
-                self._dispatch_entry(key.decode(), data)
+                self._dispatch_entry(key.decode() if isinstance(key, bytes) else key, data)
 
     def _dispatch_entry(self, key, data):
         try:
@@ -245,18 +213,16 @@ class ProcessChannels:
             if not isinstance(sent_ms, int) or not isinstance(body, bytes):
                 raise ValueError("it is not (time sent, channels, message)")
         except Exception as error:
-            set_aside(self._layer, self._batcher, key, f"malformed envelope: {error}", data=data)
+            set_aside(self._layer, self._shards, key, f"malformed envelope: {error}", data=data)
             return
         self._dispatch(sent_ms, channels, body)
 
-    async def _move_aside_non_lists(self):
-        """One of this process's keys is not a list, which fails the read of them all."""
-        pipe = self._client.pipeline(transaction=False)
-        for key in self._keys:
-            pipe.type(key)
-        for key, kind in zip(list(self._keys), await pipe.execute()):
+    async def _move_aside_non_lists(self, keys):
+        """One of a reader's keys is not a list, which fails the read of them all."""
+        keys = list(keys)
+        for key, kind in zip(keys, await self._shards.execute([("TYPE", key) for key in keys])):
             if kind not in (b"list", b"none"):
-                await move_aside(self._layer, self._client, key, f"not a list but a {kind.decode()}")
+                await move_aside(self._layer, self._shards, key, f"not a list but a {kind.decode()}")
 
     def _dispatch(self, sent_ms, channels, body):
         layer = self._layer
@@ -319,3 +285,68 @@ class ProcessChannels:
                     self._layer.stats.count("expired", channel)
                 if not queue:
                     del self._queues[channel]
+
+
+class _Reader:
+    """The blocking read of one host's (or slot's) lists of this process, with a
+    wake-up list of its own read first: an entry in it ends the blocking read, and
+    no other reader can take it."""
+
+    def __init__(self, prefix, client, keys):
+        self.client = client
+        self.keys = keys  # shared with ProcessChannels, which adds to it
+        # Tagged like the lists, so that one command may read them all on a cluster too.
+        self.wake_key = f"{prefix}:wake:{uuid.uuid4().hex}:{{{hash_tag(keys[0])}}}"
+        self.woken = False  # the wake list may exist
+        self.task = None
+        self.reply_due = False  # a blocking read was sent and its reply not yet read
+        self._connection = None
+        # A cluster client routes by slot and follows redirects itself; it has no pool of one host.
+        self._own_connection = hasattr(client, "connection_pool")
+
+    async def wake(self):
+        self.woken = True
+        await self.client.execute_command("RPUSH", self.wake_key, b"")
+
+    async def pop(self, timeout, count):
+        """One bounded blocking read of the wake list and the lists. On a host's own
+        connection, not through execute_command(), which drops the connection when the
+        read is cancelled: the event loop's end cancels the reader, and what Redis
+        popped for it would be lost. The reply is then left for finish()."""
+        keys = [self.wake_key, *self.keys]
+        command = ("BLMPOP", timeout, len(keys), *keys, "LEFT", "COUNT", count)
+        if not self._own_connection:
+            return await self.client.execute_command(*command)
+        if self._connection is None:
+            self._connection = self.client.connection_pool.make_connection()
+        await self._connection.send_command(*command)
+        self.reply_due = True
+        return await self._take_reply()
+
+    async def _take_reply(self):
+        try:
+            reply = await self._connection.read_response(disconnect_on_error=False)
+        except asyncio.CancelledError:
+            raise  # the connection keeps the reply
+        except ResponseError:
+            self.reply_due = False
+            raise
+        except BaseException:
+            self.reply_due = False
+            await self._connection.disconnect()
+            raise
+        self.reply_due = False
+        return reply
+
+    async def finish(self):
+        """The reply of a read that the reader's cancellation interrupted (Redis popped
+        its entries all the same, and they exist nowhere else), or None; then the
+        connection closes."""
+        connection = self._connection
+        if connection is None:
+            return None
+        try:
+            return await self._take_reply() if self.reply_due else None
+        finally:
+            self._connection = None
+            await connection.disconnect()

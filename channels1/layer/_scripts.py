@@ -18,7 +18,7 @@ class Script:
         pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
     async def load(self, client):
-        await client.execute_command("SCRIPT", "LOAD", self.source)
+        await client.script_load(self.source)
 
     async def __call__(self, client, keys, args):
         try:

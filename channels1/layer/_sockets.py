@@ -5,17 +5,23 @@ memberships and its process list removed, and their disconnects sent."""
 import json
 
 from ._memberships import joined_key
-from .keys import live_key
+from .keys import SYSTEM_TAG, live_key
 
 
 def sockets_key(prefix, owner):
-    return f"{prefix}:sockets:{owner}"
+    return f"{prefix}:sockets:{SYSTEM_TAG}:{owner}"
 
 
-async def sweep(layer, client, suspected):
+def _claimed_key(prefix, owner):
+    # Beside the sockets key (same hash tag), which RENAME needs.
+    return f"{prefix}:sweeping:{SYSTEM_TAG}:{owner}"
+
+
+async def sweep(layer, shards, suspected):
     """Take over the sockets of Daphnes with no live record on two sweeps in a row
     (``suspected`` carries the first sighting between calls): their memberships and
     process list are removed; returns ``[(reply channel, path)]`` to disconnect."""
+    client = shards.client(sockets_key(layer.prefix, ""))  # where every key of the system tag lives
     live = [key async for key in client.scan_iter(match=live_key(layer.prefix, "daphne", "*"), count=1000)]
     live_owners = {json.loads(record).get("owner") for record in (await client.mget(live) if live else []) if record}
     start = sockets_key(layer.prefix, "")
@@ -26,22 +32,19 @@ async def sweep(layer, client, suspected):
     suspected.update(suspected_now)
     ended = []
     for owner in sorted(ready):
-        claimed = f"{layer.prefix}:sweeping:{owner}"
+        claimed = _claimed_key(layer.prefix, owner)
         try:
             await client.rename(sockets_key(layer.prefix, owner), claimed)
         except Exception:
             continue  # another sweeper took it
         sockets = {rc.decode(): path.decode() for rc, path in (await client.hgetall(claimed)).items()}
-        pipe = client.pipeline(transaction=False)
-        for reply_channel in sockets:
-            pipe.smembers(joined_key(layer.prefix, reply_channel))
-        joined = await pipe.execute()
-        pipe = client.pipeline(transaction=False)
+        joined = await shards.execute([("SMEMBERS", joined_key(layer.prefix, reply_channel)) for reply_channel in sockets])
+        commands = []
         for reply_channel, groups in zip(sockets, joined):
             for group_key in groups:
-                pipe.zrem(group_key, reply_channel)
-            pipe.delete(joined_key(layer.prefix, reply_channel))
-        pipe.delete(f"{layer.prefix}:p:daphne.response.{owner}", claimed)
-        await pipe.execute()
+                commands.append(("ZREM", group_key, reply_channel))
+            commands.append(("DEL", joined_key(layer.prefix, reply_channel)))
+        commands += [("DEL", layer._process_key(f"daphne.response.{owner}!")), ("DEL", claimed)]
+        await shards.execute(commands)
         ended += sorted(sockets.items())
     return ended

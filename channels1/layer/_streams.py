@@ -5,6 +5,7 @@ it. Messages of a receiver that went silent are taken over by another."""
 import asyncio
 import collections
 import dataclasses
+import functools
 import logging
 import time
 
@@ -35,18 +36,19 @@ class Delivery:
 
 
 class Streams:
-    def __init__(self, layer, client, batcher, consumer):
+    def __init__(self, layer, shards, consumer):
         self._layer = layer
-        self._client = client
-        self._batcher = batcher
+        self._shards = shards
         self._consumer = consumer
         self._groups = set()
         self._held = {}  # stream key -> {id: Delivery} taken and not yet acknowledged
         self._buffered = collections.defaultdict(collections.deque)
         self._waiters = collections.defaultdict(collections.deque)
         self._fetchers = {}
+        self._blocking_reads = {}  # stream keys of one host -> its blocking take in flight
         self._last_reclaim = 0.0
-        self._last_forget = time.monotonic()
+        self._started = time.monotonic()
+        self._last_forget = {}  # host index (or slot) -> when its idle consumers were last removed
         self._keeper = None
         self._stopping = False
         self._taken_queries = {}  # stream key -> future of its group's last delivered id
@@ -56,11 +58,72 @@ class Streams:
     async def take(self, channels, max_messages, block):
         """Up to max_messages deliveries from any of the channels: what this process
         already holds first, then messages whose receiver went silent, then new ones
-        in one read over all channels (blocking, bounded, if block and none yet)."""
+        in one read over all channels of each host (blocking, bounded, if block and
+        none yet)."""
         taken = self._take_buffered(channels, max_messages)
         if taken:
             return taken
         keys = [self._layer._stream_key(channel) for channel in channels]
+        by_shard = self._shards.split(keys)
+        if len(by_shard) == 1:
+            taken = await self._take_from(channels, keys, max_messages, block, self._reclaim_due())
+        else:
+            taken = await self._take_from_shards(dict(zip(keys, channels)), by_shard, max_messages, block)
+        # A fair share per channel can come to a few more than asked for: keep those.
+        for delivery in taken[max_messages:]:
+            self._buffered[delivery.channel].append(delivery)
+        return taken[:max_messages]
+
+    async def _take_from_shards(self, channel_of, by_shard, max_messages, block):
+        """Channels on several hosts: a non-blocking take on each at once; if none
+        has anything, a blocking read on each, and the first to answer answers. The
+        others are never cancelled: they keep what they read for the next take."""
+        share = -(-max_messages // len(by_shard))
+        results = await self._take_each(channel_of, list(by_shard.values()), share, self._reclaim_due())
+        taken = [delivery for result in results for delivery in result]
+        busy = [keys for keys, result in zip(by_shard.values(), results) if len(result) >= share]
+        if busy and len(taken) < max_messages:
+            # Quiet hosts left part of the batch unused: busy ones fill it.
+            more = await self._take_each(channel_of, busy, -(-(max_messages - len(taken)) // len(busy)), False)
+            taken += [delivery for result in more for delivery in result]
+        if taken or not block or self._stopping:
+            return taken
+        reads = []
+        for keys in by_shard.values():
+            read = self._blocking_reads.get(tuple(keys))
+            if read is None:
+                read = asyncio.ensure_future(
+                    self._take_from([channel_of[key] for key in keys], keys, max_messages, True, False)
+                )
+                read.add_done_callback(functools.partial(self._blocking_read_done, tuple(keys)))
+                self._blocking_reads[tuple(keys)] = read
+            reads.append(read)
+        done, _ = await asyncio.wait(reads, return_when=asyncio.FIRST_COMPLETED)
+        for read in done:
+            if not read.cancelled() and read.exception() is not None:
+                raise read.exception()
+        return self._take_buffered(list(channel_of.values()), max_messages)
+
+    async def _take_each(self, channel_of, key_groups, count, reclaim):
+        """A non-blocking take of ``count`` from each group of keys at once; if any
+        fails, what the others took goes back and the failure is raised."""
+        results = await asyncio.gather(*(
+            self._take_from([channel_of[key] for key in keys], keys, count, False, reclaim) for keys in key_groups
+        ), return_exceptions=True)
+        failed = [result for result in results if isinstance(result, BaseException)]
+        if failed:
+            self._hand_back([delivery for result in results if not isinstance(result, BaseException) for delivery in result])
+            raise failed[0]
+        return results
+
+    def _blocking_read_done(self, keys, read):
+        del self._blocking_reads[keys]
+        if not read.cancelled() and read.exception() is None:
+            for delivery in read.result():
+                self._buffered[delivery.channel].append(delivery)
+
+    async def _take_from(self, channels, keys, max_messages, block, reclaim):
+        """A take from channels whose streams are all on one host."""
         present = await self._ensure_groups(keys, create=block)
         if len(present) < len(keys):
             channels = [channel for channel, key in zip(channels, keys) if key in present]
@@ -69,7 +132,7 @@ class Streams:
                 return []
         taken = []
         try:
-            if self._reclaim_due():
+            if reclaim:
                 taken = await self._reclaim(channels, keys, max_messages)
                 await self._forget_idle_consumers(channels, keys)
             if len(taken) < max_messages:
@@ -99,10 +162,7 @@ class Streams:
             # What was read before the failure goes back at once, not held forever.
             self._hand_back(taken)
             raise
-        # A fair share per channel can come to a few more than asked for: keep those.
-        for delivery in taken[max_messages:]:
-            self._buffered[delivery.channel].append(delivery)
-        return taken[:max_messages]
+        return taken
 
     def abandon(self, delivery):
         self._held.get(delivery.key, {}).pop(delivery.id, None)
@@ -115,7 +175,7 @@ class Streams:
         idle = int(self._layer.visibility_timeout * 1000)
         for delivery in deliveries:
             self._held.get(delivery.key, {}).pop(delivery.id, None)
-            self._batcher.command(
+            self._shards.batcher(delivery.key).command(
                 "XCLAIM", delivery.key, GROUP, self._consumer, 0, delivery.id,
                 "IDLE", idle, "RETRYCOUNT", delivery.deliveries - 1, "JUSTID",
             ).add_done_callback(_log_failure)
@@ -125,14 +185,14 @@ class Streams:
         held = self._held.get(delivery.key)
         if held is not None:
             held.pop(delivery.id, None)
-        self._batcher.ack(delivery.key, GROUP, delivery.id)
+        self._shards.batcher(delivery.key).ack(delivery.key, GROUP, delivery.id)
 
     async def untaken(self, channel, positions):
         """The positions (entry ids) beyond the last one the group has delivered."""
         key = self._layer._stream_key(channel)
         query = self._taken_queries.get(key)
         if query is None:
-            query = self._taken_queries[key] = self._batcher.command("XINFO", "GROUPS", key)
+            query = self._taken_queries[key] = self._shards.batcher(key).command("XINFO", "GROUPS", key)
             query.add_done_callback(lambda _: self._taken_queries.pop(key, None))
         try:
             groups = await asyncio.shield(query)
@@ -210,7 +270,7 @@ class Streams:
         missing = [key for key in keys if key not in self._groups]
         if not missing:
             return keys
-        pipe = self._client.pipeline(transaction=False)
+        pipe = self._shards.client(missing[0]).pipeline(transaction=False)
         for key in missing:
             # Id 0: a group made after the first sends still delivers them.
             if create:
@@ -220,7 +280,7 @@ class Streams:
         absent = set()
         for key, reply in zip(missing, await pipe.execute(raise_on_error=False)):
             if isinstance(reply, Exception) and is_wrong_type(reply):
-                await move_aside(self._layer, self._client, key, "not a stream")
+                await move_aside(self._layer, self._shards, key, "not a stream")
                 absent.add(key)  # made anew by the next take
                 continue
             if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
@@ -233,13 +293,10 @@ class Streams:
 
     async def _move_aside_non_streams(self, keys):
         """One of the keys read is not a stream, which fails the read of them all."""
-        pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            pipe.type(key)
-        for key, kind in zip(keys, await pipe.execute()):
+        for key, kind in zip(keys, await self._shards.execute([("TYPE", key) for key in keys])):
             if kind not in (b"stream", b"none"):
                 self._groups.discard(key)
-                await move_aside(self._layer, self._client, key, f"not a stream but a {kind.decode()}")
+                await move_aside(self._layer, self._shards, key, f"not a stream but a {kind.decode()}")
 
     def _reclaim_due(self):
         if not self._layer.at_least_once:
@@ -254,10 +311,11 @@ class Streams:
         """Every few visibility timeouts: remove the names of consumers that hold
         nothing and stopped reading, as crashed processes leave them."""
         idle = self._layer.visibility_timeout * 3
-        if time.monotonic() - self._last_forget < idle:
+        unit = self._shards.index(keys[0])
+        if time.monotonic() - self._last_forget.get(unit, self._started) < idle:
             return
-        self._last_forget = time.monotonic()
-        forgotten = await FORGET_IDLE_CONSUMERS(self._client, keys, [GROUP, int(idle * 1000)])
+        self._last_forget[unit] = time.monotonic()
+        forgotten = await FORGET_IDLE_CONSUMERS(self._shards.client(keys[0]), keys, [GROUP, int(idle * 1000)])
         for index, name in zip(*[iter(forgotten)] * 2):
             logger.info("Removed consumer %s of channel %s: it held nothing and read nothing for %s s",
                         name.decode(), channels[index - 1], idle)
@@ -265,7 +323,7 @@ class Streams:
     async def _reclaim(self, channels, keys, max_messages):
         layer = self._layer
         taken, dropped = await RECLAIM(
-            self._client,
+            self._shards.client(keys[0]),
             keys,
             [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
         )
@@ -292,7 +350,7 @@ class Streams:
             args += ["BLOCK", int(layer.block_timeout * 1000)]
         args += ["STREAMS", *keys]
         args += [">"] * len(keys)
-        reply = await self._client.execute_command(*args)
+        reply = await self._shards.client(keys[0]).execute_command(*args)
         if not reply:
             return []
         channel_of = dict(zip(keys, channels))
@@ -323,7 +381,7 @@ class Streams:
                     if not isinstance(delivery.message, dict):
                         problem = f"the message is a {type(delivery.message).__name__}, not a dict"
             if problem is not None:
-                set_aside(self._layer, self._batcher, key, problem, id, body, counted_as=channel)
+                set_aside(self._layer, self._shards, key, problem, id, body, counted_as=channel)
                 self.ack(delivery)
                 continue
             deliveries.append(delivery)
@@ -345,7 +403,7 @@ class Streams:
                 if not held:
                     continue
                 try:
-                    await EXTEND(self._client, [key], [GROUP, self._consumer, *held])
+                    await EXTEND(self._shards.client(key), [key], [GROUP, self._consumer, *held])
                 except Exception as error:
                     end_if_cancelled()
                     logger.error("Extending the visibility of messages on %s failed: %s", key, error)
@@ -364,6 +422,8 @@ class Streams:
         if self._fetchers:
             # Not shield(): fetchers cancelled with their event loop have ended, quietly.
             await asyncio.wait(list(self._fetchers.values()))
+        if self._blocking_reads:
+            await asyncio.wait(list(self._blocking_reads.values()))
         fail_waiters(self._waiters)
         if self._keeper is not None:
             self._keeper.cancel()
@@ -371,9 +431,12 @@ class Streams:
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
         self._buffered.clear()
         self._hand_back(buffered)
-        await self._batcher.drained()
+        await asyncio.gather(*(batcher.drained() for batcher in self._shards.batchers))
         if self._groups and not any(self._held.values()):
-            await FORGET_CONSUMER(self._client, sorted(self._groups), [GROUP, self._consumer])
+            await asyncio.gather(*(
+                FORGET_CONSUMER(self._shards.client(keys[0]), keys, [GROUP, self._consumer])
+                for keys in self._shards.split(sorted(self._groups)).values()
+            ))
 
 
 def _entry_id(id):

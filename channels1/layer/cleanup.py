@@ -7,5 +7,6 @@ async def delete_channel(layer, channel):
     layer.require_valid_channel_name(channel)
     if "!" in channel:
         raise ValueError(f"delete_channel() removes normal channels only, not {channel!r}")
+    key = layer._stream_key(channel)
     runtime = await layer._runtime()
-    await runtime.client.unlink(layer._stream_key(channel))
+    await runtime.shards.client(key).unlink(key)

@@ -12,18 +12,19 @@ import time
 import uuid
 import weakref
 
-import redis.asyncio
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
 from redis.exceptions import ResponseError
 
-from ._batcher import Batcher, _log_failure
+from ._batcher import _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
+from ._cluster import is_cluster_url
+from ._shards import SentinelConfig, Shards, tagged_key
 from ._stats import Stats, Summary
 from ._streams import Streams
 
@@ -43,7 +44,9 @@ class ForeignChannel(ValueError, AssertionError):
 
 
 class RedisChannelLayer(BaseChannelLayer):
-    """A channel layer on one Redis (or Valkey) server, 7.0 or newer.
+    """A channel layer on Redis (or Valkey) 7.0 or newer: one server, several servers
+    sharing the names (``hosts``), a Redis Cluster (``redis+cluster://``), or the
+    primary that ``sentinels`` name for ``master_name``.
 
     Normal channels are streams read through a consumer group: a message goes to
     one receiver, and with ``delivery="at-least-once"`` (the default) it stays
@@ -76,9 +79,15 @@ class RedisChannelLayer(BaseChannelLayer):
         retry_delay=1.0,
         symmetric_encryption_keys=None,
         connection_kwargs=None,
+        sentinels=None,
+        master_name=None,
+        sentinel_kwargs=None,
     ):
         super().__init__(expiry=expiry, capacity=capacity)
         self.hosts = _parse_hosts(hosts)
+        self.sentinel = SentinelConfig(sentinels, master_name, sentinel_kwargs) if sentinels else None
+        if "{" in prefix or "}" in prefix:
+            raise ValueError(f"prefix cannot contain braces: they would change where keys live ({prefix!r})")
         self.prefix = prefix
         self.group_expiry = group_expiry
         self.channel_capacity = self.compile_capacities({**(channel_capacity or {}), **{
@@ -124,7 +133,7 @@ class RedisChannelLayer(BaseChannelLayer):
             key, kind, data = self._process_key(channel), "l", pack_envelope(now, channel, body)
         else:
             key, kind, data = self._stream_key(channel), "s", body
-        sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+        sent = await runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
         if not sent:
             self.stats.count("full", channel)
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
@@ -161,45 +170,48 @@ class RedisChannelLayer(BaseChannelLayer):
         for attempt in range(2):
             try:
                 joined = joined_key(self.prefix, channel)
+                batcher, joined_batcher = runtime.shards.batcher(key), runtime.shards.batcher(joined)
                 await asyncio.gather(
-                    runtime.batcher.command("ZADD", key, self._now_ms(), channel),
-                    runtime.batcher.command("PEXPIRE", key, self.group_expiry * 1000),
-                    runtime.batcher.command("SADD", joined, key),
-                    runtime.batcher.command("PEXPIRE", joined, self.group_expiry * 1000),
+                    batcher.command("ZADD", key, self._now_ms(), channel),
+                    batcher.command("PEXPIRE", key, self.group_expiry * 1000),
+                    joined_batcher.command("SADD", joined, key),
+                    joined_batcher.command("PEXPIRE", joined, self.group_expiry * 1000),
                 )
                 return
             except ResponseError as error:
                 if attempt or not is_wrong_type(error):
                     raise
-                await move_aside(self, runtime.client, key, "not a sorted set of members")
+                await move_aside(self, runtime.shards, key, "not a sorted set of members")
 
     async def group_discard(self, group, channel):
         self.require_valid_group_name(group)
         self.require_valid_channel_name(channel)
         runtime = await self._runtime()
+        key, joined = self._group_key(group), joined_key(self.prefix, channel)
         await asyncio.gather(
-            runtime.batcher.command("ZREM", self._group_key(group), channel),
-            runtime.batcher.command("SREM", joined_key(self.prefix, channel), self._group_key(group)),
+            runtime.shards.batcher(key).command("ZREM", key, channel),
+            runtime.shards.batcher(joined).command("SREM", joined, key),
         )
 
     async def group_send(self, group, message):
-        """Send to every member of a group: one write per receiving process. Members
-        over capacity are skipped and counted, in one WARNING a minute at most; never
-        raises ChannelFull."""
+        """Send to every member of a group: one write per receiving process, and one
+        round trip per host holding members. Members over capacity are skipped and
+        counted, in one WARNING a minute at most; never raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
         body = pack_message(group, message, self.max_message_size, self.crypter)
         key = self._group_key(group)
         now = self._now_ms()
+        batcher = runtime.shards.batcher(key)
         try:
             _, members = await asyncio.gather(
-                runtime.batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
-                runtime.batcher.command("ZRANGE", key, 0, -1),
+                batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
+                batcher.command("ZRANGE", key, 0, -1),
             )
         except ResponseError as error:
             if not is_wrong_type(error):
                 raise
-            await move_aside(self, runtime.client, key, "not a sorted set of members")
+            await move_aside(self, runtime.shards, key, "not a sorted set of members")
             members = []
         by_process = {}
         sends = []
@@ -215,7 +227,7 @@ class RedisChannelLayer(BaseChannelLayer):
             data = pack_envelope(now, channels, body)
             sends.append((channels[0], len(channels), process_key, "l", data))
         results = await asyncio.gather(*(
-            runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+            runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
             for channel, _, key, kind, data in sends
         ))
         for (channel, count, _, _, _), sent in zip(sends, results):
@@ -228,13 +240,10 @@ class RedisChannelLayer(BaseChannelLayer):
         """Delete everything under this layer's prefix, and what the layer's event
         loops read from it and hold in memory. Usable from any event loop."""
         runtime = await self._runtime()
-        cursor = 0
-        while True:
-            cursor, keys = await runtime.client.scan(cursor, match=f"{self.prefix}:*", count=1000)
-            if keys:
-                await runtime.client.unlink(*keys)
-            if not cursor:
-                break
+        for client in runtime.shards.clients:
+            keys = [key async for key in client.scan_iter(match=f"{self.prefix}:*", count=1000)]
+            for start in range(0, len(keys), 1000):
+                await client.unlink(*keys[start:start + 1000])
         for other in self._live_runtimes():
             other.forget_unread()
 
@@ -288,36 +297,37 @@ class RedisChannelLayer(BaseChannelLayer):
         """Record this process (a ``kind`` of "worker" or "daphne", described by
         ``info``) as alive for ``ttl`` seconds, and store the counts of ``stats``."""
         runtime = await self._runtime()
-        await _presence.beat(self, runtime.client, kind, info, ttl)
+        await _presence.beat(self, runtime.shards, kind, info, ttl)
 
     async def refresh_memberships(self, channels):
         """Renew the group memberships of ``channels`` (sockets still open) before
         the group expiry drops them; the number of memberships renewed."""
         runtime = await self._runtime()
-        return await _memberships.refresh(self, runtime.client, list(channels), self._now_ms())
+        return await _memberships.refresh(self, runtime.shards, list(channels), self._now_ms())
 
     async def track_socket(self, reply_channel, path):
         """Note a socket this process has open (by its reply channel), for
         ``sweep_dead_sockets()`` to end if this process dies."""
         runtime = await self._runtime()
         key = _sockets.sockets_key(self.prefix, self.client_prefix)
-        await runtime.batcher.command("HSET", key, reply_channel, path)
+        await runtime.shards.batcher(key).command("HSET", key, reply_channel, path)
 
     async def untrack_socket(self, reply_channel):
         runtime = await self._runtime()
-        await runtime.batcher.command("HDEL", _sockets.sockets_key(self.prefix, self.client_prefix), reply_channel)
+        key = _sockets.sockets_key(self.prefix, self.client_prefix)
+        await runtime.shards.batcher(key).command("HDEL", key, reply_channel)
 
     async def sweep_dead_sockets(self, suspected):
         """The sockets of Daphnes whose heartbeat record was gone on two calls in a
         row (``suspected``, a set, carries them between calls), with their memberships
         and process lists removed: ``[(reply channel, path)]``, to be disconnected."""
         runtime = await self._runtime()
-        return await _sockets.sweep(self, runtime.client, suspected)
+        return await _sockets.sweep(self, runtime.shards, suspected)
 
     async def leave(self, kind):
         """Remove the record of this process: it stops on purpose."""
         runtime = await self._runtime()
-        await _presence.leave(self, runtime.client, kind)
+        await _presence.leave(self, runtime.shards, kind)
 
     # Internals
 
@@ -395,8 +405,8 @@ class RedisChannelLayer(BaseChannelLayer):
             self._check_channel_name(channel)
             return channel
         except Exception as error:
-            runtime.batcher.command("ZREM", key, member).add_done_callback(_log_failure)
-            set_aside(self, runtime.batcher, key, f"a member that is not a channel name: {error}", data=member)
+            runtime.shards.batcher(key).command("ZREM", key, member).add_done_callback(_log_failure)
+            set_aside(self, runtime.shards, key, f"a member that is not a channel name: {error}", data=member)
             return None
 
     def _check_channel_name(self, channel):
@@ -416,13 +426,13 @@ class RedisChannelLayer(BaseChannelLayer):
         return sent_ms < self._now_ms() - self.expiry * 1000
 
     def _stream_key(self, channel):
-        return f"{self.prefix}:c:{channel}"
+        return tagged_key(self.prefix, "c", channel)
 
     def _process_key(self, channel):
-        return f"{self.prefix}:p:{channel.partition('!')[0]}"
+        return tagged_key(self.prefix, "p", channel.partition("!")[0])
 
     def _group_key(self, group):
-        return f"{self.prefix}:g:{group}"
+        return tagged_key(self.prefix, "g", group)
 
     def __str__(self):
         return f"{self.__class__.__name__}(hosts={self.hosts}, prefix={self.prefix!r})"
@@ -436,14 +446,9 @@ class _Runtime:
         self.layer = layer
         self.loop = loop
         self.closed = concurrent.futures.Future()  # done once close() has finished
-        # One host today; sharding would pick a client per key here.
-        self.client = redis.asyncio.Redis.from_url(layer.hosts[0], **{
-            "max_connections": 64, "socket_connect_timeout": 5, "health_check_interval": 30,
-            **layer.connection_kwargs,
-        })
-        self.batcher = Batcher(self.client)
-        self.streams = Streams(layer, self.client, self.batcher, layer.consumer)
-        self.process_channels = ProcessChannels(layer, self.client, self.batcher, loop)
+        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel)
+        self.streams = Streams(layer, self.shards, layer.consumer)
+        self.process_channels = ProcessChannels(layer, self.shards, loop)
         self.started = False
         self._starting = None
         self._closing = False
@@ -456,13 +461,10 @@ class _Runtime:
     async def _start(self):
         try:
             before = time.time()
-            seconds, micros = await self.client.time()
+            seconds, micros = await self.shards.clients[0].time()
             after = time.time()
             self.layer._clock_offset_ms = int((seconds + micros / 1e6 - (before + after) / 2) * 1000)
-            pipe = self.client.pipeline(transaction=False)
-            for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
-                pipe.execute_command("SCRIPT", "LOAD", script.source)
-            await pipe.execute()
+            await asyncio.gather(*(_load_scripts(client) for client in self.shards.clients))
         except BaseException:
             self._starting = None
             raise
@@ -476,9 +478,9 @@ class _Runtime:
         try:
             await self.process_channels.stop()
             await self.streams.stop()
-            await self.batcher.close()
+            await asyncio.gather(*(batcher.close() for batcher in self.shards.batchers))
         finally:
-            await self.client.aclose()
+            await asyncio.gather(*(client.aclose() for client in self.shards.clients))
             if not self.closed.done():
                 self.closed.set_result(None)
 
@@ -504,6 +506,15 @@ def _parse_hosts(hosts):
             urls.append(f"redis://{host[0]}:{host[1]}/0")
         else:
             raise ValueError(f"Cannot use {host!r} as a Redis host: give a redis:// or unix:// URL")
-    if len(urls) != 1:
-        raise ValueError("This layer runs on exactly one Redis host for now; give one URL in hosts")
+    if not urls:
+        raise ValueError("hosts must name at least one Redis host")
+    if len(set(urls)) != len(urls):
+        raise ValueError(f"hosts names a Redis host twice: {urls}")
+    if len({is_cluster_url(url) for url in urls}) > 1:
+        raise ValueError(f"hosts mixes redis+cluster:// URLs with plain ones: {urls}")
     return urls
+
+
+async def _load_scripts(client):
+    for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
+        await script.load(client)

@@ -507,7 +507,7 @@ async def test_a_socket_has_at_most_its_window_of_messages_waiting_and_loses_non
     await quiet.send("quiet")
     await asyncio.sleep(1)
     stream = redis.Redis.from_url(redis_url)
-    waiting = [fields[b"m"] for _, fields in stream.xrange(f"{prefix}:c:websocket.receive")]
+    waiting = [fields[b"m"] for _, fields in stream.xrange(f"{prefix}:c:{{websocket.receive}}")]
     stream.close()
     assert sum(channel.encode() in body for body in waiting) == 3
     assert sum(quiet_connected["reply_channel"].encode() in body for body in waiting) == 1

@@ -349,7 +349,7 @@ async def test_stop_waits_for_every_running_consumer(
     # The consumers finish after the worker has stopped taking messages.
     asyncio.get_running_loop().call_later(1, closed_gate.set)
     await asyncio.wait_for(worker.task, WAIT_TIMEOUT + 5)
-    stream = f"{channel_layer_settings['prefix']}:c:test.gate"
+    stream = f"{channel_layer_settings['prefix']}:c:{{test.gate}}"
     server = redis.Redis.from_url(redis_url)
     assert server.xpending(stream, "receivers")["pending"] == 0  # both acknowledged before run() returned
     assert server.xlen(stream) == 0
@@ -395,7 +395,7 @@ async def test_consume_later_on_a_full_channel_is_retried_until_it_fits(run_work
 async def test_an_unrouted_message_is_acknowledged(run_worker, client, caplog, redis_url, channel_layer_settings):
     await client("test.picky", {"path": "/unknown/"})
     routed = await client("test.picky", {"path": "/known/"})
-    stream = f"{channel_layer_settings['prefix']}:c:test.picky"
+    stream = f"{channel_layer_settings['prefix']}:c:{{test.picky}}"
     server = redis.Redis.from_url(redis_url)
     unrouted_id = server.xrange(stream)[0][0]
     with caplog.at_level(logging.ERROR, logger="channels1.worker"):

@@ -120,13 +120,13 @@ async def test_a_closed_socket_leaves_its_room_and_user_groups(system, bob):
 
     def groups_of(channel):
         keys = store.scan_iter(match=f"{system.prefix}:g:*")
-        return sorted(key.decode().split(":g:", 1)[1] for key in keys if store.zscore(key, channel) is not None)
+        return sorted(key.decode().split(":g:", 1)[1].strip("{}") for key in keys if store.zscore(key, channel) is not None)
 
     socket, _ = await join(system, bob, "leaving")
     async with socket:
         await socket.send(json.dumps({"message": "hello"}))
         assert (await next_line(socket))["message"] == "hello"
-        [channel] = store.zrange(f"{system.prefix}:g:chat.room.leaving", 0, -1)
+        [channel] = store.zrange(f"{system.prefix}:g:{{chat.room.leaving}}", 0, -1)
         assert [group for group in groups_of(channel) if not group.startswith("user.")] == ["chat.room.leaving"]
         assert any(group.startswith("user.") for group in groups_of(channel))
     deadline = time.monotonic() + 15

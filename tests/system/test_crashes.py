@@ -17,7 +17,7 @@ async def test_a_killed_workers_consumer_name_is_removed_after_its_message_was_t
     system = make_system(handshake_timeout=2, layer_config={"visibility_timeout": 2})
     await asyncio.to_thread(system.start, 2)
     server = redis.Redis.from_url(system.env["REDIS_URL"])
-    key = f"{system.prefix}:c:websocket.receive"
+    key = f"{system.prefix}:c:{{websocket.receive}}"
     async with connect(system.ws_url("/ws/test/slow/")) as socket:
         await socket.send("5")  # seconds the consumer works: the kill comes first
         started = await asyncio.wait_for(socket.recv(), 30)
@@ -42,12 +42,12 @@ async def test_a_killed_daphnes_sockets_are_ended_for_it(make_system):
     system = make_system(handshake_timeout=2)
     await asyncio.to_thread(system.start, 1)
     server = redis.Redis.from_url(system.env["REDIS_URL"])
-    group = f"{system.prefix}:g:crash.room"
+    group = f"{system.prefix}:g:{{crash.room}}"
     socket = await connect(system.ws_url("/ws/test/grouped/?group=crash.room"))
     whoami = await connect(system.ws_url("/ws/test/whoami/"))
     assert (await asyncio.wait_for(whoami.recv(), 30)).startswith("connect")
     [member] = server.zrange(group, 0, -1)
-    process_list = f"{system.prefix}:p:{member.decode().partition('!')[0]}"
+    process_list = f"{system.prefix}:p:{{{member.decode().partition('!')[0]}}}"
     server.rpush(process_list, b"a reply nobody will read")
     system.daphne.kill()
     system.daphne.wait()

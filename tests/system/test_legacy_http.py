@@ -100,7 +100,7 @@ def test_a_3_mib_upload_arrives_whole_through_the_body_channel(legacy, redis_url
     assert json.loads(reply) == {"name": "big.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     client = redis.Redis.from_url(redis_url)
     try:
-        assert not list(client.scan_iter(match=f"{legacy.prefix}:c:http.request.body*")), "body channel left behind"
+        assert not list(client.scan_iter(match=f"{legacy.prefix}:c:{{http.request.body*")), "body channel left behind"
     finally:
         client.close()
 

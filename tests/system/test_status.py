@@ -112,11 +112,11 @@ async def test_garbage_in_each_kind_of_key_is_set_aside_and_shown_while_sockets_
     prefix = system.prefix
     before = status(system)["dead_letters"]["count"]
     async with connect(system.ws_url("/ws/test/grouped/?group=status.garbage")) as socket:
-        member = server.zrange(f"{prefix}:g:status.garbage", 0, -1)[0].decode()  # joined before the accept
-        daphne_list = f"{prefix}:p:{member.partition('!')[0]}"
-        server.xadd(f"{prefix}:c:websocket.receive", {"m": b"\xc1"})
+        member = server.zrange(f"{prefix}:g:{{status.garbage}}", 0, -1)[0].decode()  # joined before the accept
+        daphne_list = f"{prefix}:p:{{{member.partition('!')[0]}}}"
+        server.xadd(f"{prefix}:c:{{websocket.receive}}", {"m": b"\xc1"})
         server.rpush(daphne_list, b"garbage")
-        server.zadd(f"{prefix}:g:status.garbage", {"not a channel": 1e15})
+        server.zadd(f"{prefix}:g:{{status.garbage}}", {"not a channel": 1e15})
         await asyncio.to_thread(system.manage, "shell", "-c",
                                 "from channels1 import Group; Group('status.garbage').send({'text': 'to all'})")
         assert await asyncio.wait_for(socket.recv(), 30) == "to all"
@@ -127,5 +127,5 @@ async def test_garbage_in_each_kind_of_key_is_set_aside_and_shown_while_sockets_
             (s := status(system))["dead_letters"]["count"] >= before + 3 and s
         ), what="the garbage entries among the set-aside ones")
     keys = {entry["key"] for entry in shown["dead_letters"]["latest"]}
-    assert {f"{prefix}:c:websocket.receive", daphne_list, f"{prefix}:g:status.garbage"} <= keys
+    assert {f"{prefix}:c:{{websocket.receive}}", daphne_list, f"{prefix}:g:{{status.garbage}}"} <= keys
     server.close()

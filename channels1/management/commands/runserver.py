@@ -24,6 +24,7 @@ from django.utils import autoreload
 
 from channels1._processes import terminate
 from channels1.channel import DEFAULT_CHANNEL_LAYER
+from channels1.layer.hosts import answering_url
 from channels1.redis_server import RedisServerError, standin_for, url_answers
 
 from .runredis import redact
@@ -206,7 +207,7 @@ def _stop_once(signum, frame):
 def _redis_url(layer):
     """The Redis URL of a channel layer, or None for a layer without one."""
     hosts = getattr(layer, "hosts", None)
-    return hosts[0] if hosts else None
+    return answering_url(layer) if hosts else None
 
 
 def _serves_static(options):

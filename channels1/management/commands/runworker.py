@@ -15,6 +15,7 @@ from django.core.management import BaseCommand, CommandError
 
 from channels1.asgi import channel_layers
 from channels1.http_bridge import default_http_consumer
+from channels1.layer.hosts import answering_url
 from channels1.log import setup_logger
 from channels1.redis_server import redact, wait_until_answers
 from channels1.routing import Router
@@ -52,11 +53,11 @@ class Command(BaseCommand):
             # No LOGGING for the engine in the settings: log to the console, as 1.x did.
             setup_logger("channels1", options["verbosity"])
         layer = getattr(worker.channel_layer, "async_layer", worker.channel_layer)
-        hosts = getattr(layer, "hosts", ())
-        if hosts:
+        if getattr(layer, "hosts", ()):
             # Started beside the embedded Redis, a worker may be up first.
-            wait_until_answers(hosts[0], on_wait=lambda error: self.stdout.write(
-                f"Waiting for Redis at {redact(hosts[0])} ({error})"))
+            url = answering_url(layer)
+            wait_until_answers(url, on_wait=lambda error: self.stdout.write(
+                f"Waiting for Redis at {redact(url)} ({error})"))
         worker_process_ready.send(sender=self.__class__)
         asyncio.run(_serve(worker))
 

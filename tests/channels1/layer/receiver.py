@@ -1,7 +1,7 @@
 """A receiver process for the layer tests: takes messages from one normal channel
 with receive_batch and reports them as JSON lines on stdout.
 
-    python -m tests.channels1.layer.receiver URL PREFIX CHANNEL (ack|hold) [VISIBILITY]
+    python -m tests.channels1.layer.receiver URL[,URL...] PREFIX CHANNEL (ack|hold) [VISIBILITY]
 
 `ack` acknowledges each message and ends after 2 s without one; `hold` takes what it
 can, never acknowledges, and waits to be killed.
@@ -15,8 +15,8 @@ import time
 from channels1.layer import RedisChannelLayer
 
 
-async def main(url, prefix, channel, mode, visibility="30"):
-    layer = RedisChannelLayer(hosts=[url], prefix=prefix, visibility_timeout=float(visibility))
+async def main(urls, prefix, channel, mode, visibility="30"):
+    layer = RedisChannelLayer(hosts=urls.split(","), prefix=prefix, visibility_timeout=float(visibility))
     print(json.dumps({"ready": True}), flush=True)
     last = time.monotonic()
     while time.monotonic() - last < 2 or mode == "hold":

@@ -6,7 +6,6 @@ import hashlib
 
 import msgpack
 import pytest
-import redis
 from cryptography.fernet import Fernet
 
 from asgi_redis import RedisChannelLayer, RedisLocalChannelLayer
@@ -39,12 +38,12 @@ def test_channel_capacity_takes_globs_first_match_wins():
     assert layer.get_capacity("other") == 10
 
 
-async def test_messages_are_stored_encrypted_as_asgi_redis_did(redis_url, layer_prefix):
-    layer = RedisChannelLayer(hosts=[redis_url], prefix=f"{layer_prefix}:", symmetric_encryption_keys=["s3cret"])
+async def test_messages_are_stored_encrypted_as_asgi_redis_did(layer_hosts, layer_redis, layer_prefix):
+    layer = RedisChannelLayer(hosts=layer_hosts, prefix=f"{layer_prefix}:", symmetric_encryption_keys=["s3cret"])
     try:
         await layer.send("secret.channel", {"text": "classified"})
-        client = redis.Redis.from_url(redis_url)
-        (entry_id, fields), = client.xrange(f"{layer_prefix}:c:secret.channel")
+        key = f"{layer_prefix}:c:{{secret.channel}}"
+        (entry_id, fields), = layer_redis.of(key).xrange(key)
         stored = next(value for value in fields.values() if value.startswith(b"gAAAA"))
         assert b"classified" not in stored
         assert msgpack.unpackb(asgi_redis_fernet("s3cret").decrypt(stored)) == {"text": "classified"}
@@ -53,9 +52,9 @@ async def test_messages_are_stored_encrypted_as_asgi_redis_did(redis_url, layer_
         await layer.close()
 
 
-async def test_every_key_decrypts_and_the_first_encrypts(redis_url, layer_prefix, caplog):
-    old = RedisChannelLayer(hosts=[redis_url], prefix=layer_prefix, symmetric_encryption_keys=["old"])
-    rotated = RedisChannelLayer(hosts=[redis_url], prefix=layer_prefix, symmetric_encryption_keys=["new", "old"])
+async def test_every_key_decrypts_and_the_first_encrypts(layer_hosts, layer_prefix, caplog):
+    old = RedisChannelLayer(hosts=layer_hosts, prefix=layer_prefix, symmetric_encryption_keys=["old"])
+    rotated = RedisChannelLayer(hosts=layer_hosts, prefix=layer_prefix, symmetric_encryption_keys=["new", "old"])
     try:
         await old.send("rotating", {"n": 1})
         assert await rotated.receive("rotating") == {"n": 1}
@@ -69,11 +68,12 @@ async def test_every_key_decrypts_and_the_first_encrypts(redis_url, layer_prefix
         await rotated.close()
 
 
-async def test_connection_kwargs_reach_the_redis_client(redis_url, layer_prefix):
-    layer = RedisChannelLayer(hosts=[redis_url], prefix=layer_prefix, connection_kwargs={"client_name": "legacy-app"})
+async def test_connection_kwargs_reach_the_redis_client(layer_hosts, layer_prefix):
+    layer = RedisChannelLayer(hosts=layer_hosts, prefix=layer_prefix, connection_kwargs={"client_name": "legacy-app"})
     try:
         await layer.send("named", {"n": 1})
         runtime = next(iter(layer._runtimes.values()))
-        assert await runtime.client.client_getname() == "legacy-app"
+        for client in runtime.shards.clients:
+            assert await client.client_getname() == "legacy-app"
     finally:
         await layer.close()

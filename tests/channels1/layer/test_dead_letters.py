@@ -8,7 +8,6 @@ import logging
 
 import msgpack
 import pytest
-import redis
 
 from channels1.layer.keys import dead_letters_key
 
@@ -18,10 +17,8 @@ GARBAGE_BODIES = [msgpack.packb([1, 2]), b"\xc1"]  # not a dict; not msgpack at 
 
 
 @pytest.fixture
-def server(redis_url):
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    client.close()
+def server(layer_redis):
+    return layer_redis.by_key()
 
 
 def dead_letters(server, prefix):
@@ -29,7 +26,7 @@ def dead_letters(server, prefix):
 
 
 async def test_malformed_stream_entries_are_acknowledged_and_set_aside(layer, server, caplog):
-    key = f"{layer.prefix}:c:test.garbage"
+    key = layer._stream_key("test.garbage")
     await layer.send("test.garbage", {"n": 1})  # makes the stream and its group
     server.xadd(key, {"other": "field"})
     for body in GARBAGE_BODIES:
@@ -51,7 +48,7 @@ async def test_malformed_stream_entries_are_acknowledged_and_set_aside(layer, se
 
 
 async def test_a_channel_key_that_is_not_a_stream_is_moved_aside(layer, server):
-    bad = f"{layer.prefix}:c:test.bad"
+    bad = layer._stream_key("test.bad")
     server.set(bad, "not a stream")
     await layer.send("test.good", {"n": 1})
     taken = []
@@ -94,7 +91,7 @@ async def test_a_process_key_that_is_not_a_list_is_moved_aside(layer, server):
 async def test_malformed_group_members_are_removed_and_the_others_still_get_the_message(layer, server):
     good = await layer.new_channel()
     await layer.group_add("room", good)
-    key = f"{layer.prefix}:g:room"
+    key = layer._group_key("room")
     server.zadd(key, {b"\xff\xfe": int(server.time()[0]) * 1000, "bad name with spaces": int(server.time()[0]) * 1000})
     await layer.group_send("room", {"n": 1})
     assert await receive(layer, good) == {"n": 1}
@@ -104,7 +101,7 @@ async def test_malformed_group_members_are_removed_and_the_others_still_get_the_
 
 
 async def test_a_group_key_that_is_not_a_sorted_set_is_moved_aside(layer, server):
-    key = f"{layer.prefix}:g:room"
+    key = layer._group_key("room")
     server.set(key, "not a group")
     await layer.group_send("room", {"n": 0})  # nobody to reach, and no error
     member = await layer.new_channel()
@@ -116,7 +113,7 @@ async def test_a_group_key_that_is_not_a_sorted_set_is_moved_aside(layer, server
 
 async def _drained(layer):
     runtime = await layer._runtime()
-    await runtime.batcher.drained()
+    await asyncio.gather(*(batcher.drained() for batcher in runtime.shards.batchers))
 
 
 async def _until(condition, timeout=10):

@@ -7,7 +7,7 @@ from channels1.layer.delayed import delay_key, move_due, schedule
 
 
 async def server_now_ms(layer):
-    seconds, micros = await layer._runtimes[asyncio.get_running_loop()].client.time()
+    seconds, micros = await layer._runtimes[asyncio.get_running_loop()].shards.clients[0].time()
     return seconds * 1000 + micros // 1000
 
 
@@ -69,7 +69,8 @@ async def test_movers_racing_on_one_set_deliver_each_message_once(make_layer):
         assert sum(sent for sent, _, _ in results) == 300
         received = [(await layers[0].receive("raced"))["n"] for _ in range(300)]
         assert sorted(received) == list(range(300))
-        assert await layers[0]._runtimes[asyncio.get_running_loop()].client.zcard(delay_key(layers[0])) == 0
+        delayed = delay_key(layers[0], layers[0]._stream_key("raced"))
+        assert await layers[0]._runtimes[asyncio.get_running_loop()].shards.client(delayed).zcard(delayed) == 0
     finally:
         for layer in layers:
             await layer.close()

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 
-import redis
 import redis.exceptions
 
 from .conftest import RECEIVE_TIMEOUT, receive, vanish
@@ -43,7 +42,7 @@ async def test_a_busy_receiver_keeps_its_messages(make_layer):
     busy.ack(delivery)
 
 
-async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, caplog, redis_url):
+async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, caplog, layer_redis):
     layers = [make_layer(visibility_timeout=0.3, max_deliveries=2) for _ in range(3)]
     await layers[0].send("test.poison", {"n": 1})
     [first] = await layers[0].receive_batch(["test.poison"], 10)
@@ -56,18 +55,20 @@ async def test_message_past_max_deliveries_is_dropped_with_an_error(make_layer, 
     with caplog.at_level(logging.ERROR, logger="channels1.layer"):
         assert await layers[2].receive_batch(["test.poison"], 10, block=False) == []
     assert "on channel test.poison: delivered 2 times and never acknowledged" in caplog.text
-    assert redis.Redis.from_url(redis_url).xlen(f"{make_layer.prefix}:c:test.poison") == 0
+    key = f"{make_layer.prefix}:c:{{test.poison}}"
+    assert layer_redis.of(key).xlen(key) == 0
     await layers[2].close()
 
 
-async def test_at_most_once_never_delivers_again(make_layer, redis_url):
+async def test_at_most_once_never_delivers_again(make_layer, layer_redis):
     crashed = make_layer(delivery="at-most-once", visibility_timeout=0.3)
     other = make_layer(visibility_timeout=0.3)  # at-least-once: it takes over what stays pending
     await crashed.send("test.once", {"n": 1})
     [taken] = await crashed.receive_batch(["test.once"], 10)
     assert taken.message == {"n": 1}
     vanish(crashed)
-    pending = redis.Redis.from_url(redis_url).xpending(f"{make_layer.prefix}:c:test.once", "receivers")
+    key = f"{make_layer.prefix}:c:{{test.once}}"
+    pending = layer_redis.of(key).xpending(key, "receivers")
     assert pending["pending"] == 0
     await asyncio.sleep(0.5)
     assert await other.receive_batch(["test.once"], 10, block=False) == []
@@ -147,20 +148,20 @@ async def test_a_failed_take_hands_back_what_it_had_read(make_layer, monkeypatch
     assert again[0].deliveries == 1
 
 
-async def test_a_non_blocking_take_on_a_missing_channel_creates_nothing(make_layer, redis_url):
+async def test_a_non_blocking_take_on_a_missing_channel_creates_nothing(make_layer, layer_redis):
     layer = make_layer()
     assert await layer.receive_batch(["test.never"], 10, block=False) == []
-    assert not redis.Redis.from_url(redis_url).exists(f"{make_layer.prefix}:c:test.never")
+    assert layer_redis.keys(f"{make_layer.prefix}:*test.never*") == []
 
 
 async def test_a_crashed_receivers_consumer_name_is_removed_after_its_messages_were_taken_over(
-        make_layer, redis_url):
+        make_layer, layer_redis):
     crashed, other = make_layer(visibility_timeout=0.5), make_layer(visibility_timeout=0.5)
     await crashed.send("test.held", {"n": 1})
     assert [d.message for d in await crashed.receive_batch(["test.held"], 1)] == [{"n": 1}]
     vanish(crashed)
-    server = redis.Redis.from_url(redis_url)
-    key = f"{make_layer.prefix}:c:test.held"
+    key = f"{make_layer.prefix}:c:{{test.held}}"
+    server = layer_redis.of(key)
 
     def names():
         return {consumer["name"].decode() for consumer in server.xinfo_consumers(key, "receivers")}
@@ -174,4 +175,3 @@ async def test_a_crashed_receivers_consumer_name_is_removed_after_its_messages_w
                 other.ack(delivery)
             await asyncio.sleep(0.1)
     assert taken == [{"n": 1}]
-    server.close()

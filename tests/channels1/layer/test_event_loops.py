@@ -10,7 +10,6 @@ import time
 import uuid
 
 import pytest
-import redis
 from asgiref.sync import async_to_sync
 
 from channels1.layer import ForeignChannel, RedisChannelLayer
@@ -20,10 +19,10 @@ from .conftest import RECEIVE_TIMEOUT, wait_until
 
 
 @pytest.fixture(scope="module")
-def shared_layer(redis_url):
+def shared_layer(layer_hosts):
     """One layer for the whole module, as a project's settings give one to all its
     tests: each test runs it on a new event loop and leaves it open."""
-    return RedisChannelLayer(hosts=[redis_url], prefix=f"test{uuid.uuid4().hex[:8]}")
+    return RedisChannelLayer(hosts=layer_hosts, prefix=f"test{uuid.uuid4().hex[:8]}")
 
 
 async def test_receive_on_a_process_channel_of_another_layer_fails_at_once(ends_quietly, make_layer):
@@ -38,7 +37,7 @@ async def test_receive_on_a_process_channel_of_another_layer_fails_at_once(ends_
     assert await asyncio.wait_for(other.receive(theirs), 5) == {"to": "them"}
 
 
-async def test_process_channel_reader_left_running_ends_with_the_loop_and_gives_back(ends_quietly, make_layer, redis_url):
+async def test_process_channel_reader_left_running_ends_with_the_loop_and_gives_back(ends_quietly, make_layer, layer_redis):
     layer = ends_quietly(make_layer())
     name = await layer.new_channel()
     await layer.send(name, {"i": 0})
@@ -46,14 +45,13 @@ async def test_process_channel_reader_left_running_ends_with_the_loop_and_gives_
     for i in range(1, 4):
         await layer.send(name, {"i": i})
     process_list = layer._process_key(name)
-    with redis.Redis.from_url(redis_url) as server:
-        await wait_until(lambda: server.llen(process_list) == 0)  # the reader holds them
+    server = layer_redis.of(process_list)
+    await wait_until(lambda: server.llen(process_list) == 0)  # the reader holds them
     asyncio.ensure_future(layer.receive(f"{name}x"))  # still waiting when the loop ends
 
     @ends_quietly.then
     def given_back():
-        with redis.Redis.from_url(redis_url) as server:
-            envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
+        envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
         assert [(channels, unpack_message(body)) for _, channels, body in envelopes] == [
             ([name], {"i": i}) for i in range(1, 4)
         ]
@@ -207,7 +205,7 @@ def test_sync_callers_in_several_threads_share_one_layer(ends_quietly, make_laye
     assert errors == []
 
 
-def test_close_and_flush_work_from_another_loop(make_layer, redis_url):
+def test_close_and_flush_work_from_another_loop(make_layer, layer_redis):
     layer = make_layer()
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever)
@@ -229,7 +227,7 @@ def test_close_and_flush_work_from_another_loop(make_layer, redis_url):
         with pytest.raises(RuntimeError, match="closed while receiving"):
             waiting.result(10)
         assert layer._live_runtimes() == []
-        assert redis.Redis.from_url(redis_url).keys(f"{layer.prefix}:*") == []
+        assert layer_redis.keys(f"{layer.prefix}:*") == []
         on_the_thread(layer.send(name, {"i": 1}))
         assert on_the_thread(asyncio.wait_for(layer.receive(name), 5)) == {"i": 1}
         on_the_thread(layer.close())

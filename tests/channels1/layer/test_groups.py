@@ -4,8 +4,6 @@ expiry of members."""
 import asyncio
 import logging
 
-import redis
-
 from .conftest import receive
 
 
@@ -32,7 +30,7 @@ async def test_group_add_is_idempotent_and_discard_removes(layer):
     assert await receive(layer, gone) == {"direct": True}
 
 
-async def test_group_send_writes_once_per_receiving_process(make_layer, redis_url):
+async def test_group_send_writes_once_per_receiving_process(make_layer, layer_redis):
     first, second = make_layer(), make_layer()
     on_first = [await first.new_channel() for _ in range(3)]
     on_second = [await second.new_channel() for _ in range(2)]
@@ -40,9 +38,8 @@ async def test_group_send_writes_once_per_receiving_process(make_layer, redis_ur
         await first.group_add("room", member)
     await first.group_send("room", {"text": "fan-out"})
 
-    server = redis.Redis.from_url(redis_url)
-    assert server.llen(f"{make_layer.prefix}:p:{on_first[0].split('!')[0]}") == 1
-    assert server.llen(f"{make_layer.prefix}:p:{on_second[0].split('!')[0]}") == 1
+    for process_list in (first._process_key(on_first[0]), second._process_key(on_second[0])):
+        assert layer_redis.of(process_list).llen(process_list) == 1
     for layer, members in ((first, on_first), (second, on_second)):
         for member in members:
             assert await asyncio.wait_for(layer.receive(member), 5) == {"text": "fan-out"}
@@ -86,7 +83,7 @@ async def test_members_over_capacity_are_skipped_and_counted(make_layer, caplog)
     assert sender.stats.take()["full|test.full"] == 3
 
 
-async def test_members_past_group_expiry_are_pruned(make_layer, redis_url):
+async def test_members_past_group_expiry_are_pruned(make_layer, layer_redis):
     layer = make_layer(group_expiry=100)
     old = await layer.new_channel()
     await layer.group_add("room", old)
@@ -97,16 +94,17 @@ async def test_members_past_group_expiry_are_pruned(make_layer, redis_url):
     await layer.group_add("room", fresh)
     await layer.group_send("room", {"n": 1})
     assert await receive(layer, fresh) == {"n": 1}
-    members = redis.Redis.from_url(redis_url).zrange(f"{make_layer.prefix}:g:room", 0, -1)
+    key = f"{make_layer.prefix}:g:{{room}}"
+    members = layer_redis.of(key).zrange(key, 0, -1)
     assert members == [fresh.encode()]
 
 
-async def test_a_process_that_went_away_has_its_messages_freed(make_layer, redis_url):
+async def test_a_process_that_went_away_has_its_messages_freed(make_layer, layer_redis):
     gone, sender = make_layer(expiry=1), make_layer(expiry=1)
     name = await gone.new_channel()
     await sender.send(name, {"to": "nobody"})
-    server = redis.Redis.from_url(redis_url)
-    key = f"{make_layer.prefix}:p:{name.split('!')[0]}"
+    key = gone._process_key(name)
+    server = layer_redis.of(key)
     assert server.llen(key) == 1
     await asyncio.sleep(1.3)
     assert not server.exists(key)

@@ -262,9 +262,9 @@ async def test_flush_empties_channels_and_groups(layer):
     assert await receive(layer, name) == {"direct": True}
 
 
-async def test_layers_do_not_see_each_others_prefix(redis_url):
-    first = RedisChannelLayer(hosts=[redis_url], prefix="test.one")
-    second = RedisChannelLayer(hosts=[redis_url], prefix="test.two")
+async def test_layers_do_not_see_each_others_prefix(layer_hosts):
+    first = RedisChannelLayer(hosts=layer_hosts, prefix="test.one")
+    second = RedisChannelLayer(hosts=layer_hosts, prefix="test.two")
     await second.flush()
     await first.send("test.shared", {"layer": 1})
     await second.send("test.shared", {"layer": 2})
@@ -278,7 +278,11 @@ async def test_layers_do_not_see_each_others_prefix(redis_url):
     "config, error",
     [
         ({"hosts": "redis://localhost"}, "list of Redis URLs"),
-        ({"hosts": ["redis://a", "redis://b"]}, "exactly one Redis host"),
+        ({"hosts": ["redis://a", "redis://a"]}, "names a Redis host twice"),
+        ({"hosts": []}, "at least one Redis host"),
+        ({"prefix": "asgi{x}"}, "prefix cannot contain braces"),
+        ({"hosts": ["redis://a", "redis+cluster://b"]}, "mixes redis.cluster:// URLs with plain ones"),
+        ({"sentinels": [("localhost", 26379)]}, "sentinels need master_name"),
         ({"hosts": [object()]}, "redis:// or unix://"),
         ({"delivery": "exactly-once"}, "delivery must be one of"),
     ],
@@ -317,7 +321,7 @@ async def test_capacity_counts_only_messages_nobody_has_taken(make_layer):
         await layer.send("test.taken", {"i": 4})
 
 
-async def test_closing_hands_back_process_channel_messages_read_but_not_received(layer, redis_url):
+async def test_closing_hands_back_process_channel_messages_read_but_not_received(layer, layer_redis):
     name = await layer.new_channel()
     await layer.send(name, {"i": 0})
     assert await receive(layer, name) == {"i": 0}
@@ -325,20 +329,19 @@ async def test_closing_hands_back_process_channel_messages_read_but_not_received
         await layer.send(name, {"i": i})
     await asyncio.sleep(0.2)  # the reader has taken them
     await layer.close()
-    server = redis.Redis.from_url(redis_url)
-    assert server.llen(layer._process_key(name)) == 3
+    process_list = layer._process_key(name)
+    assert layer_redis.of(process_list).llen(process_list) == 3
     assert [(await asyncio.wait_for(layer.receive(name), 5))["i"] for _ in range(3)] == [1, 2, 3]
 
 
-def test_sync_callers_through_async_to_sync_leave_no_connections_behind(redis_url, make_layer):
+def test_sync_callers_through_async_to_sync_leave_no_connections_behind(layer_redis, make_layer):
     from asgiref.sync import async_to_sync
 
     layer = make_layer()
-    server = redis.Redis.from_url(redis_url)
-    before = server.info("clients")["connected_clients"]
+    before = layer_redis.connected_clients()
     for i in range(10):
         async_to_sync(layer.send)("test.sync", {"i": i})
-    assert server.info("clients")["connected_clients"] <= before + 1
+    assert layer_redis.connected_clients() <= before + len(layer_redis.servers)
     assert len(layer._runtimes) == 0
 
 

@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def start_receiver(redis_url):
+def start_receiver(layer_hosts):
     """Starts receiver processes; any still running after the test, also a failed
     one, is killed."""
     started = []
 
     def start(prefix, channel, mode, visibility=30):
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.channels1.layer.receiver", redis_url, prefix, channel, mode, str(visibility)],
+            [sys.executable, "-m", "tests.channels1.layer.receiver", ",".join(layer_hosts), prefix, channel, mode, str(visibility)],
             cwd=ROOT, stdout=subprocess.PIPE, text=True,
         )
         started.append(process)

@@ -1,0 +1,68 @@
+"""Redis Cluster: ``redis+cluster://`` URLs name a cluster by one or more of its
+nodes; redis-py's cluster client routes each command by its key's slot and follows
+MOVED/ASK redirects and failovers. The batcher pipelines per node and sends one
+script call per slot, since a script may only touch keys of one slot."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio.cluster
+from redis.crc import key_slot
+
+from ._batcher import Batcher
+
+SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+def is_cluster_url(url):
+    return urlsplit(url).scheme in SCHEMES
+
+
+def cluster_client(urls, client_kwargs, module=redis.asyncio.cluster):
+    """One client for the cluster that ``urls`` (its start-up nodes) lead to; of
+    ``module`` (``redis.cluster`` for a synchronous one)."""
+    parts = [urlsplit(url) for url in urls]
+    # A cluster keeps one database: a path like /0 is accepted and means it.
+    first = urlunsplit(parts[0]._replace(scheme=SCHEMES[parts[0].scheme], path=""))
+    more = [module.ClusterNode(part.hostname, part.port or 6379) for part in parts[1:]]
+    return module.RedisCluster.from_url(first, **({"startup_nodes": more} if more else {}), **client_kwargs)
+
+
+def node_url(url):
+    """The plain URL of the one node a cluster URL names."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme=SCHEMES[parts.scheme], path="/0"))
+
+
+def slot_of(key):
+    return key_slot(key.encode())
+
+
+class ClusterBatcher(Batcher):
+    """The write batcher on a cluster: one pipeline per round trip, which the
+    cluster client splits into one write per node and in which each redirected
+    command is sent again to where it now lives."""
+
+    def _send_groups(self, sends):
+        by_slot = {}
+        for send in sends:
+            by_slot.setdefault(slot_of(send[0]), []).append(send)
+        return list(by_slot.values())
+
+    async def _execute(self, batch):
+        replies = [None] * len(batch)
+        pipe = self._client.pipeline()
+        queued = []
+        for index, args in enumerate(batch):
+            if args[0] == "SCRIPT LOAD":
+                # Loads on every primary: not something a pipeline routes.
+                replies[index] = await self._client.execute_command(*args)
+            else:
+                pipe.execute_command(*args)
+                queued.append(index)
+        if queued:
+            for index, reply in zip(queued, await pipe.execute(raise_on_error=False)):
+                replies[index] = reply
+        return replies
+
+    async def close(self):
+        await self.drained()

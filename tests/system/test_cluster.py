@@ -1,0 +1,86 @@
+"""Daphne and two workers with their channel layer on a Redis Cluster of three
+primaries (the cache and RQ stay on the test Redis): sockets, group sends from
+another process, and `channels_status` reading every primary."""
+
+import asyncio
+import json
+import time
+
+import pytest
+from websockets.asyncio.client import connect
+
+from channels1.layer._cluster import slot_of
+from channels1.redis_server import LocalCluster
+
+from .conftest import System
+
+GROUPS = [f"cluster.room{n}" for n in range(6)]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(primaries=3) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def clustered(redis_url, cluster, tmp_path_factory):
+    running = System(redis_url, tmp_path_factory.mktemp("clustered"), env={"CHANNEL_LAYER_URLS": ",".join(cluster.urls)})
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+
+
+def node_of(cluster, key):
+    """The port of the primary serving ``key``."""
+    with cluster.primaries[0].client() as client:
+        slot = slot_of(key)
+        for start, end, node, *_ in client.execute_command("CLUSTER", "SLOTS"):
+            if start <= slot <= end:
+                return node[1]
+
+
+def status(system):
+    return json.loads(system.manage("channels_status", "--json"))
+
+
+async def test_group_sends_reach_sockets_whose_groups_sit_on_every_primary(clustered, cluster):
+    prefix = clustered.env["CHANNEL_LAYER_PREFIX"]
+    assert len({node_of(cluster, f"{prefix}:g:{{{group}}}") for group in GROUPS}) == 3, "groups on every primary"
+    sockets = [await connect(clustered.ws_url(f"/ws/test/grouped/?group={group}")) for group in GROUPS]
+    try:
+        script = "from channels1 import Group; " + "; ".join(
+            f"Group({group!r}).send({{'text': {group!r}}})" for group in GROUPS)
+        await asyncio.to_thread(clustered.manage, "shell", "-c", script)
+        for socket, group in zip(sockets, GROUPS):
+            assert await asyncio.wait_for(socket.recv(), 30) == group
+    finally:
+        for socket in sockets:
+            await socket.close()
+
+
+async def test_1000_echoes_arrive_once_each_through_the_cluster(clustered):
+    async with connect(clustered.ws_url("/ws/echo/")) as socket:
+        for start in range(0, 1000, 50):
+            for n in range(start, start + 50):
+                await socket.send(str(n))
+            received = [await asyncio.wait_for(socket.recv(), 30) for _ in range(50)]
+            assert sorted(map(int, received)) == list(range(start, start + 50))
+
+
+def test_status_reads_every_primary(clustered, cluster):
+    deadline = time.monotonic() + 60
+    while True:
+        shown = status(clustered)
+        if len(shown["workers"]) == 2 and len(shown["daphnes"]) == 1:
+            break
+        assert time.monotonic() < deadline, f"two workers and a Daphne not shown: {shown}"
+        time.sleep(0.5)
+    assert sorted(worker["pid"] for worker in shown["workers"]) == sorted(w.pid for w in clustered.workers)
+    assert shown["redis"]["url"].count("redis://") == 3
+    prefix = clustered.env["CHANNEL_LAYER_PREFIX"]
+    names = {channel["name"] for channel in shown["channels"]}
+    assert {"websocket.connect", "websocket.receive"} <= names
+    nodes = {node_of(cluster, f"{prefix}:c:{{{name}}}") for name in names}
+    assert len(nodes) > 1, "the channels shown came from several primaries"
