@@ -301,27 +301,36 @@ class _Reader:
         self.task = None
         self.reply_due = False  # a blocking read was sent and its reply not yet read
         self._connection = None
-        # A cluster client routes by slot and follows redirects itself; it has no pool of one host.
-        self._own_connection = hasattr(client, "connection_pool")
+        self._cluster = not hasattr(client, "connection_pool")
 
     async def wake(self):
         self.woken = True
         await self.client.execute_command("RPUSH", self.wake_key, b"")
 
     async def pop(self, timeout, count):
-        """One bounded blocking read of the wake list and the lists. On a host's own
-        connection, not through execute_command(), which drops the connection when the
-        read is cancelled: the event loop's end cancels the reader, and what Redis
-        popped for it would be lost. The reply is then left for finish()."""
+        """One bounded blocking read of the wake list and the lists, on a connection of
+        the reader's own, not through execute_command(), which drops the connection
+        when the read is cancelled: the event loop's end cancels the reader, and what
+        Redis popped for it would be lost. The reply is then left for finish()."""
         keys = [self.wake_key, *self.keys]
-        command = ("BLMPOP", timeout, len(keys), *keys, "LEFT", "COUNT", count)
-        if not self._own_connection:
-            return await self.client.execute_command(*command)
         if self._connection is None:
-            self._connection = self.client.connection_pool.make_connection()
-        await self._connection.send_command(*command)
+            self._connection = self._new_connection()
+        try:
+            # Connected here, not by send_command(): a Sentinel's connection finds its
+            # primary only in connect().
+            await self._connection.connect()
+            await self._connection.send_command("BLMPOP", timeout, len(keys), *keys, "LEFT", "COUNT", count)
+        except BaseException:
+            await self._drop()
+            raise
         self.reply_due = True
         return await self._take_reply()
+
+    def _new_connection(self):
+        if not self._cluster:
+            return self.client.connection_pool.make_connection()
+        node = self.client.get_node_from_key(self.keys[0])  # the primary of the lists' slot
+        return node.connection_class(**node.connection_kwargs)
 
     async def _take_reply(self):
         try:
@@ -330,13 +339,25 @@ class _Reader:
             raise  # the connection keeps the reply
         except ResponseError:
             self.reply_due = False
+            if self._cluster:  # MOVED, ASK or a failover: find the slot's primary again
+                await self._drop()
             raise
         except BaseException:
             self.reply_due = False
-            await self._connection.disconnect()
+            await self._drop()
             raise
         self.reply_due = False
         return reply
+
+    async def _drop(self):
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.disconnect()
+        if self._cluster:
+            try:
+                await self.client.nodes_manager.initialize()
+            except Exception as error:  # the next read tries again
+                logger.warning("Reading the cluster's slots failed: %s", error)
 
     async def finish(self):
         """The reply of a read that the reader's cancellation interrupted (Redis popped

@@ -92,31 +92,33 @@ async def test_close_pools_is_close(ends_quietly, make_layer):
     assert layer._live_runtimes() == []
 
 
-async def test_what_redis_popped_for_a_reader_cancelled_with_its_loop_is_given_back(ends_quietly, make_layer, redis_url):
+async def test_what_redis_popped_for_a_reader_cancelled_with_its_loop_is_given_back(
+    ends_quietly, make_layer, layer_redis
+):
     layer = ends_quietly(make_layer())
     name = await layer.new_channel()
     await layer.send(name, {"i": 0})
     assert await layer.receive(name) == {"i": 0}
     process_list = layer._process_key(name)
-    with redis.Redis.from_url(redis_url) as server:
-        await wait_until(lambda: any(
-            client["cmd"] == "blmpop" and "b" in client["flags"] for client in server.client_list()))
-        body = pack_message(name, {"i": 1}, layer.max_message_size)
-        server.rpush(process_list, pack_envelope(layer._now_ms(), name, body))
-        # Blocks this loop on purpose: Redis pops the message for the reader, whose
-        # reply then waits unread while the loop's end cancels the reader.
-        deadline = time.monotonic() + RECEIVE_TIMEOUT
-        while server.llen(process_list):
-            assert time.monotonic() < deadline, "the reader's blocking read never took the message"
-            time.sleep(0.01)
+    server = layer_redis.of(process_list)
+    await wait_until(lambda: any(
+        client["cmd"] == "blmpop" and "b" in client["flags"]
+        for each in layer_redis.servers for client in each.client_list()))
+    body = pack_message(name, {"i": 1}, layer.max_message_size)
+    server.rpush(process_list, pack_envelope(layer._now_ms(), name, body))
+    # Blocks this loop on purpose: Redis pops the message for the reader, whose
+    # reply then waits unread while the loop's end cancels the reader.
+    deadline = time.monotonic() + RECEIVE_TIMEOUT
+    while server.llen(process_list):
+        assert time.monotonic() < deadline, "the reader's blocking read never took the message"
+        time.sleep(0.01)
     for task in asyncio.all_tasks():  # as asyncio.run() ends: every other task is cancelled
         if task is not asyncio.current_task():
             task.cancel()
 
     @ends_quietly.then
     def given_back():
-        with redis.Redis.from_url(redis_url) as server:
-            envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
+        envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
         assert [(channels, unpack_message(body)) for _, channels, body in envelopes] == [([name], {"i": 1})]
 
 
@@ -143,7 +145,7 @@ async def test_a_message_handed_to_a_loop_whose_receive_ended_goes_on_to_a_recei
         loop.close()
 
 
-def test_no_process_channel_message_is_lost_while_loops_of_several_threads_end(ends_quietly, make_layer, redis_url):
+def test_no_process_channel_message_is_lost_while_loops_of_several_threads_end(ends_quietly, make_layer, layer_redis):
     """Each call of each thread runs on an event loop of its own that ends with it, while
     the readers of the other threads' loops take what is sent: every message is received
     or, if nobody receives on its channel, back in the process's list at the end."""
@@ -172,8 +174,7 @@ def test_no_process_channel_message_is_lost_while_loops_of_several_threads_end(e
         thread.join()
     assert errors == []
     process_list = layer._process_key(unreceived[0][0])
-    with redis.Redis.from_url(redis_url) as server:
-        envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
+    envelopes = [unpack_envelope(data) for data in layer_redis.of(process_list).lrange(process_list, 0, -1)]
     left = [(channels[0], unpack_message(body)) for _, channels, body in envelopes]
     assert sorted(left, key=repr) == sorted(unreceived, key=repr)
 
