@@ -307,6 +307,23 @@ class RedisChannelLayer(BaseChannelLayer):
         runtime = await self._runtime()
         await runtime.batcher.command("HDEL", _sockets.sockets_key(self.prefix, self.client_prefix), reply_channel)
 
+    async def end_socket(self, reply_channel):
+        """Mark a socket as ended, before its ``websocket.disconnect`` is sent, for
+        ``socket_ended()`` to tell until its connect has expired."""
+        runtime = await self._runtime()
+        await runtime.batcher.command("SET", _sockets.ended_key(self.prefix, reply_channel), 1,
+                                      "PX", _sockets.ended_marker_ms(self))
+
+    async def socket_ended(self, reply_channel):
+        runtime = await self._runtime()
+        return bool(await runtime.batcher.command("EXISTS", _sockets.ended_key(self.prefix, reply_channel)))
+
+    async def forget_channel(self, channel):
+        """Remove every group membership of a channel whose socket has ended; how many
+        there were."""
+        runtime = await self._runtime()
+        return await _sockets.forget_channel(self, runtime.client, channel)
+
     async def sweep_dead_sockets(self, suspected):
         """The sockets of Daphnes whose heartbeat record was gone on two calls in a
         row (``suspected``, a set, carries them between calls), with their memberships
