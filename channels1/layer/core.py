@@ -20,6 +20,7 @@ from redis.exceptions import ResponseError
 from ._batcher import Batcher, _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
+from ._dead_members import DeadMembers
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
@@ -104,6 +105,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
         self.stats = Stats()
+        self._dead_members = DeadMembers(self)
         self._skipped_members = Summary(
             logger, "group_send skipped %d member(s) over capacity since the last such line; by group: %s")
 
@@ -184,8 +186,8 @@ class RedisChannelLayer(BaseChannelLayer):
 
     async def group_send(self, group, message):
         """Send to every member of a group: one write per receiving process. Members
-        over capacity are skipped and counted, in one WARNING a minute at most; never
-        raises ChannelFull."""
+        over capacity are skipped and counted, in one WARNING a minute at most, and
+        removed if their socket is gone; never raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
         body = pack_message(group, message, self.max_message_size, self.crypter)
@@ -221,6 +223,10 @@ class RedisChannelLayer(BaseChannelLayer):
         for (channel, count, _, _, _), sent in zip(sends, results):
             self.stats.count("sent" if sent else "full", channel, count)
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
+        if skipped:
+            for (_, _, target, kind, _), sent in zip(sends, results):
+                if kind == "l" and not sent:
+                    skipped -= await self._dead_members.remove(runtime.client, group, key, by_process[target])
         if skipped:
             self._skipped_members.add(group, skipped)
 

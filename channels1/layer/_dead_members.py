@@ -1,0 +1,68 @@
+"""Group members whose socket is gone are removed when a group send finds their
+process's list full, instead of being skipped on every send until the group expiry.
+A member is gone when its Daphne is alive but no longer lists its socket as open, or
+when its Daphne stopped (no live record) with its sockets still listed."""
+
+import logging
+import math
+import time
+
+from ._memberships import joined_key
+from ._sockets import owner_of, sockets_key
+from ._stats import Summary
+from .keys import live_key
+
+logger = logging.getLogger("channels1.layer")
+
+# Seconds between two checks of one process's members of one group.
+CHECK_INTERVAL = 5
+CHECKS_KEPT = 10_000
+
+
+class DeadMembers:
+    def __init__(self, layer):
+        self.layer = layer
+        self._checked = {}  # (group key, owner) -> when they were last checked
+        self._removed = Summary(
+            logger, "group_send removed %d member(s) whose socket was gone since the last such line; by group: %s")
+
+    async def remove(self, client, group, group_key, channels):
+        """Remove those of ``channels`` (members of one process, whose list was full)
+        whose socket is gone; how many were removed."""
+        owner = owner_of(channels[0])
+        now = time.monotonic()
+        if now - self._checked.get((group_key, owner), -math.inf) < CHECK_INTERVAL:
+            return 0
+        if len(self._checked) > CHECKS_KEPT:
+            self._checked.clear()
+        self._checked[group_key, owner] = now
+        try:
+            gone = await self._gone(client, owner, channels)
+            if gone:
+                pipe = client.pipeline(transaction=False)
+                pipe.zrem(group_key, *gone)
+                for channel in gone:
+                    pipe.srem(joined_key(self.layer.prefix, channel), group_key)
+                await pipe.execute()
+        except Exception as error:  # the send itself went through: they are checked again later
+            logger.warning("Checking the members of group %s over capacity failed: %s", group, error)
+            return 0
+        if gone:
+            self._removed.add(group, len(gone))
+        return len(gone)
+
+    async def _gone(self, client, owner, channels):
+        prefix = self.layer.prefix
+        pipe = client.pipeline(transaction=False)
+        pipe.exists(sockets_key(prefix, owner))
+        pipe.hmget(sockets_key(prefix, owner), channels)
+        listed, open_sockets = await pipe.execute()
+        # Daphnes' records are named after their layer's consumer name, which ends
+        # with the start of the owner's id.
+        alive = [key async for key in client.scan_iter(match=live_key(prefix, "daphne", f"*.{owner[:12]}"),
+                                                       count=1000)]
+        if alive:
+            return [channel for channel, path in zip(channels, open_sockets) if path is None]
+        if listed:
+            return list(channels)  # its Daphne stopped; the sweep sends their disconnects
+        return []  # not a Daphne's socket: only the group expiry tells
