@@ -318,6 +318,9 @@ class _Socket:
 
     async def _give_up(self, code, cause):
         self.muted = True
+        stats = getattr(self.layer, "stats", None)  # the in-memory layer counts nothing
+        if stats is not None:
+            stats.count("dropped", "websocket.receive")  # the one channel whose frames are given up
         if self.state is OPEN:
             logger.error("Closed WebSocket %s (%s) with code %d: %s", self.reply_channel, self.path, code, cause)
             await self._close(code)

@@ -209,6 +209,7 @@ class AsyncWorker:
         retries = message.content.get("__retries__", 0) + 1
         if retries > MAX_RETRIES:
             logger.warning("Dropped message on %s: ConsumeLater more than %d times", message.channel.name, MAX_RETRIES)
+            _count_dropped(self.channel_layer, message.channel.name)
             return True
         message.content["__retries__"] = retries
         for _ in range(MAX_RETRIES):
@@ -279,6 +280,12 @@ class WorkerGroup(Worker):
     def __init__(self, *args, n_threads=1, **kwargs):
         super().__init__(*args, threads=n_threads, **kwargs)
         self.n_threads = n_threads
+
+
+def _count_dropped(layer, channel):
+    stats = getattr(layer, "stats", None)  # the in-memory layer counts nothing
+    if stats is not None:
+        stats.count("dropped", channel)
 
 
 def _name(consumer):

@@ -470,6 +470,13 @@ async def test_receive_channel_full_for_longer_than_the_full_timeout_closes_with
     # The disconnect takes the lost frame's place in the order: ordered consumers see no gap.
     disconnect = await tight_worker.next("websocket.disconnect", reply_channel=connected["reply_channel"])
     assert disconnect["order"] == 2
+    # The lost frame is counted (the Daphne's heartbeat stores its counts).
+    totals = redis.Redis.from_url(tight_worker.layer.hosts[0])
+    deadline = time.monotonic() + 30
+    while not totals.hget(f"{tight_worker.layer.prefix}:stats", "dropped|websocket.receive"):
+        assert time.monotonic() < deadline, "the lost frame was not counted as dropped"
+        await asyncio.sleep(0.1)
+    totals.close()
 
 
 async def test_a_disconnect_that_finds_its_channel_full_is_sent_once_there_is_room(daphne, make_worker):
