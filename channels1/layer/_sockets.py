@@ -18,8 +18,8 @@ def ended_key(prefix, reply_channel):
 
 
 def ended_marker_ms(layer):
-    """How long an ended socket stays marked: past the expiry of its connect."""
-    return int(layer.expiry * 2 * 1000)
+    """How long an ended socket stays marked: its connect, sent before, has expired by then."""
+    return int(layer.expiry * 1000) + 1000
 
 
 def owner_of(channel):
