@@ -2,7 +2,8 @@
 Daphne, 2 workers and Redis, with DEBUG on and off. Prints, at the start, middle and
 end of the run and once the sockets are gone, Redis keys, Redis memory and each
 process's resident memory: all should stay flat.
-Run: python -m benchmarks.soak [--minutes M] [--sockets N] [--debug on|off|both] [--quick] [--json PATH]"""
+Run: python -m benchmarks.soak [--minutes M] [--sockets N] [--pause S] [--debug on|off|both] [--quick]
+[--json PATH]"""
 
 import argparse
 import asyncio
@@ -23,6 +24,8 @@ from .tracker import PRODUCTION_WITHOUT_TLS
 START_TIMEOUT = 60
 FRAME_TIMEOUT = 60
 ROOMS = 10
+# Seconds over which the sockets first connect.
+RAMP = 10
 # Seconds past the last socket's close before the "after" figures: past the layer's expiry
 # (60 s), after which nothing of the sockets should be left.
 SETTLE = 70
@@ -58,12 +61,14 @@ class System(LiveSystem):
                          daphne_options=("-v", "0"), start_timeout=START_TIMEOUT)
 
 
-async def _socket_life(url, origin, cookie, room, stop_at, counts):
+async def _socket_life(url, origin, cookie, room, stop_at, pause, counts):
     """Connect, read the history, say a line and hear it back, close; again until
-    ``stop_at``, with a pause of about a second between lives."""
+    ``stop_at``, with a pause of ``pause`` seconds (give or take half) between lives.
+    The first connect comes within the first RAMP seconds, not all at once."""
     from websockets.asyncio.client import connect
 
     headers = {"Origin": origin, "Cookie": f"sessionid={cookie}"}
+    await asyncio.sleep(random.uniform(0, RAMP))
     while time.monotonic() < stop_at:
         try:
             async with connect(f"{url}/ws/chat/{room}/", additional_headers=headers, open_timeout=FRAME_TIMEOUT,
@@ -78,7 +83,7 @@ async def _socket_life(url, origin, cookie, room, stop_at, counts):
             counts["failed"] += 1
             counts["errors"].setdefault(type(error).__name__, 0)
             counts["errors"][type(error).__name__] += 1
-        await asyncio.sleep(random.uniform(0.5, 1.5))
+        await asyncio.sleep(random.uniform(pause / 2, pause * 3 / 2))
 
 
 async def _frame_with(socket, key):
@@ -120,14 +125,15 @@ def _rss_mb(pid):
     return None
 
 
-async def soak(system, server, sessions, seconds, samples):
+async def soak(system, server, sessions, seconds, pause, samples):
     """Run the socket lives for ``seconds``, sampling at the start, middle and end."""
     counts = {"lives": 0, "failed": 0, "errors": {}}
     stop_at = time.monotonic() + seconds
     url = system.ws_url("").rstrip("/")
-    lives = [asyncio.create_task(_socket_life(url, system.http_url, cookie, f"room{number % ROOMS}", stop_at, counts))
+    lives = [asyncio.create_task(_socket_life(url, system.http_url, cookie, f"room{number % ROOMS}", stop_at, pause,
+                                              counts))
              for number, cookie in enumerate(sessions)]
-    for label, at in (("start", min(20, seconds / 4)), ("middle", seconds / 2), ("end", seconds - 5)):
+    for label, at in (("start", min(RAMP + 10, seconds / 4)), ("middle", seconds / 2), ("end", seconds - 5)):
         await asyncio.sleep(max(0.0, stop_at - seconds + at - time.monotonic()))
         samples.append(await asyncio.to_thread(sample, system, server, label, counts))
         _util.progress(f"  {label}: {_describe(samples[-1])}")
@@ -152,7 +158,7 @@ def run_mode(debug, options):
             sessions = json.loads(system.python("-c", SESSIONS_SCRIPT, str(options.sockets), timeout=600))
             system.start_daphne()
             system.start_workers(2, options.threads)
-            counts = asyncio.run(soak(system, server, sessions, options.minutes * 60, samples))
+            counts = asyncio.run(soak(system, server, sessions, options.minutes * 60, options.pause, samples))
         finally:
             system.stop()
             server.close()
@@ -164,6 +170,7 @@ def main(argv=None):
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--threads", type=int, default=4, help="consumer threads per worker")
+    parser.add_argument("--pause", type=float, default=1, help="seconds between a socket's lives (on average)")
     parser.add_argument("--debug", choices=("on", "off", "both"), default="both")
     parser.add_argument("--runs", type=int, help="ignored: one soak per DEBUG setting")
     parser.add_argument("--quick", action="store_true", help="one minute, 50 sockets")
@@ -179,7 +186,8 @@ def main(argv=None):
         _util.progress(f"DEBUG {'on' if debug else 'off'}: {options.sockets} sockets for {options.minutes:g} min")
         results.append(run_mode(debug, options))
     print(f"{options.sockets} logged-in chat sockets connecting and disconnecting for {options.minutes:g} min "
-          f"({ROOMS} rooms), Daphne + 2 workers x {options.threads} threads + Redis")
+          f"({ROOMS} rooms, about {options.pause:g} s between a socket's lives), Daphne + 2 workers x "
+          f"{options.threads} threads + Redis")
     rows = []
     for result in results:
         for figures in result["samples"]:
