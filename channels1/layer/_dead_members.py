@@ -23,6 +23,7 @@ class DeadMembers:
     def __init__(self, layer):
         self.layer = layer
         self._checked = {}  # (group key, owner) -> when they were last checked
+        self._live = (-math.inf, set())  # when the live Daphnes were read, and their owners
         self._removed = Summary(
             logger, "group_send removed %d member(s) whose socket was gone since the last such line; by group: %s")
 
@@ -51,17 +52,25 @@ class DeadMembers:
             self._removed.add(group, len(gone))
         return len(gone)
 
+    async def _alive(self, client, owner):
+        """Whether the Daphne of ``owner`` has a live record (named after its layer's
+        consumer name, which ends with the start of the owner id). The records are read
+        again after CHECK_INTERVAL, and whenever the owner is not among them."""
+        read_at, owners = self._live
+        if owner[:12] in owners and time.monotonic() - read_at < CHECK_INTERVAL:
+            return True
+        pattern = live_key(self.layer.prefix, "daphne", "*")
+        owners = {key.decode().rpartition(".")[2] async for key in client.scan_iter(match=pattern, count=1000)}
+        self._live = (time.monotonic(), owners)
+        return owner[:12] in owners
+
     async def _gone(self, client, owner, channels):
         prefix = self.layer.prefix
         pipe = client.pipeline(transaction=False)
         pipe.exists(sockets_key(prefix, owner))
         pipe.hmget(sockets_key(prefix, owner), channels)
         listed, open_sockets = await pipe.execute()
-        # Daphnes' records are named after their layer's consumer name, which ends
-        # with the start of the owner's id.
-        alive = [key async for key in client.scan_iter(match=live_key(prefix, "daphne", f"*.{owner[:12]}"),
-                                                       count=1000)]
-        if alive:
+        if await self._alive(client, owner):
             return [channel for channel, path in zip(channels, open_sockets) if path is None]
         if listed:
             return list(channels)  # its Daphne stopped; the sweep sends their disconnects
