@@ -14,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import _daphne
 from ._daphne import DENIAL_EXTENSION, EXTRA_CLOSE_CODES
+from ._dead_daphnes import ABNORMAL_CLOSURE
+from ._disconnects import Disconnects
 from ._heartbeat import Heartbeat
 from ._socket_upkeep import SocketUpkeep
 from ._redis_watch import RedisWatch
@@ -59,6 +61,8 @@ class WebSocketBridge:
     the handshake timeout before HTTP 503. Sockets are closed with 1011 once Redis has
     not answered for ``outage_grace`` seconds (``CHANNELS1_REDIS_OUTAGE_GRACE``, 5),
     and with 1012 when it comes back without its data, so that pages connect again.
+    A socket's ``websocket.disconnect`` is never given up: it is tried again, backing
+    off, until it is sent (see ``_disconnects``).
 
     Daphne 4 also drops sockets still handshaking after its own
     ``--websocket_connect_timeout`` (5 s by default): keep it above
@@ -88,6 +92,7 @@ class WebSocketBridge:
         self._sockets = weakref.WeakSet()
         self._watch = None
         self._heartbeat = None
+        self._disconnects = Disconnects(warn_after=self.full_timeout)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
@@ -145,7 +150,7 @@ class _Socket:
     are applied from a second task."""
 
     __slots__ = ("layer", "scope", "receive", "send", "bridge", "path", "can_deny", "reply_channel",
-                 "state", "order", "muted", "deadline", "waiting", "epoch", "__weakref__")
+                 "state", "order", "muted", "deadline", "waiting", "epoch", "ended", "__weakref__")
 
     def __init__(self, layer, scope, receive, send, bridge):
         self.layer = layer
@@ -165,15 +170,18 @@ class _Socket:
         # Positions of this socket's messages in websocket.receive no worker took yet.
         self.waiting = collections.deque()
         self.epoch = None  # the marker of the Redis data its connect went to
+        self.ended = False  # its websocket.disconnect was handed to the bridge
 
     async def run(self):
         event = await self.receive()
         self.deadline = asyncio.get_running_loop().time() + self.bridge.handshake_timeout
         if event["type"] != "websocket.connect":
             return
+        connected = False
         try:
             if not await self._connect():
                 return
+            connected = True
             replies = asyncio.get_running_loop().create_task(self._replies())
             try:
                 await self._events()
@@ -181,8 +189,10 @@ class _Socket:
                 replies.cancel()
                 await asyncio.wait([replies])
         finally:
-            if hasattr(self.layer, "untrack_socket"):
+            if not connected:
                 await self._untrack()
+            elif not self.ended:  # cancelled before the client's close came
+                self._end(ABNORMAL_CLOSURE)
 
     async def _connect(self):
         """Send websocket.connect, trying again while the channel is full or Redis
@@ -242,17 +252,23 @@ class _Socket:
                     message["bytes"] = event.get("bytes") or b""
                 await self._forward("websocket.receive", message)
             elif kind == "websocket.disconnect":
-                self.state = CLOSED
-
-                if not self.muted:
-                    code = event.get("code")
-                    await self._forward("websocket.disconnect", {
-                        "reply_channel": self.reply_channel,
-                        "code": 1005 if code is None else code,
-                        "path": self.path,
-                        "order": self.order + 1,
-                    })
+                code = event.get("code")
+                self._end(1005 if code is None else code)
                 return
+
+    def _end(self, code):
+        """Hand the socket's websocket.disconnect to the bridge, which sends it however
+        long that takes, then untracks the socket."""
+        self.state = CLOSED
+        self.ended = True
+        # A muted socket's disconnect takes the order of the message it lost, so that
+        # ordered consumers see no gap.
+        self.bridge._disconnects.send(self.layer, {
+            "reply_channel": self.reply_channel,
+            "code": code,
+            "path": self.path,
+            "order": self.order if self.muted else self.order + 1,
+        }, then=self._untrack)
 
     async def _forward(self, channel, message):
         """Send one message; while there is no room for it (the socket's window, the
@@ -287,6 +303,8 @@ class _Socket:
             await asyncio.sleep(pause)
 
     async def _untrack(self):
+        if not hasattr(self.layer, "untrack_socket"):
+            return
         try:
             await self.layer.untrack_socket(self.reply_channel)
         except Exception as error:  # a stale entry only costs a late sweep's disconnect
@@ -300,6 +318,9 @@ class _Socket:
 
     async def _give_up(self, code, cause):
         self.muted = True
+        stats = getattr(self.layer, "stats", None)  # the in-memory layer counts nothing
+        if stats is not None:
+            stats.count("dropped", "websocket.receive")  # the one channel whose frames are given up
         if self.state is OPEN:
             logger.error("Closed WebSocket %s (%s) with code %d: %s", self.reply_channel, self.path, code, cause)
             await self._close(code)

@@ -135,15 +135,18 @@ async def _send_with_retry(target, content):
         except ChannelFull:
             if loop.time() >= deadline:
                 logger.error("Gave up a held send to %s: channel full for %.0f s", target.name, FLUSH_RETRY_TIMEOUT)
-                return
+                break
             await asyncio.sleep(FLUSH_RETRY_INTERVAL)
         except REDIS_UNREACHABLE as error:
             logger.error("Gave up a held send to %s: Redis did not answer for %g s: %s",
                          target.name, REDIS_RETRY_TIMEOUT, error)
-            return
+            break
         except Exception as error:
             logger.error("A held send to %s failed: %s", target.name, error)
-            return
+            break
+    stats = getattr(target.channel_layer, "stats", None)  # the in-memory layer counts nothing
+    if stats is not None:
+        stats.count("dropped", target.name)
 
 
 async def _deliver_while_redis_returns(target, content):

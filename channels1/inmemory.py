@@ -12,6 +12,7 @@ import re
 import string
 import threading
 import time
+import uuid
 
 from channels.layers import BaseChannelLayer
 
@@ -28,6 +29,7 @@ class Delivery:
     channel: str
     message: dict
     deliveries: int = 1
+    message_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class _Completed(collections.abc.Coroutine):

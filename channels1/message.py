@@ -8,10 +8,16 @@ from .channel import Channel
 
 class Message:
     """A message on a channel: ``content`` (the dict), ``channel``, ``reply_channel``
-    (a Channel, or None) and ``channel_layer``; dict access reads the content."""
+    (a Channel, or None) and ``channel_layer``; dict access reads the content.
 
-    def __init__(self, content, channel_name, channel_layer):
+    A worker also sets ``id``, the same on every delivery of this message, and
+    ``deliveries``, 1 the first time and more when it is delivered again (at-least-once:
+    its first receiver went silent), so that a consumer can skip what it already did."""
+
+    def __init__(self, content, channel_name, channel_layer, id=None, deliveries=1):
         self.content = content
+        self.id = id
+        self.deliveries = deliveries
         self.channel_layer = channel_layer
         self.channel = Channel(channel_name, channel_layer=channel_layer)
         reply_channel = content.get("reply_channel")
@@ -41,7 +47,8 @@ class Message:
     def copy(self):
         """A new Message with a deep copy of the content (decorator attributes such
         as channel_session are not copied)."""
-        return type(self)(copy.deepcopy(self.content), self.channel.name, self.channel_layer)
+        return type(self)(copy.deepcopy(self.content), self.channel.name, self.channel_layer,
+                          self.id, self.deliveries)
 
     def __repr__(self):
         return f"<Message on {self.channel.name}>"

@@ -13,7 +13,8 @@ COUNTERS = {
     "received": "Messages taken from a channel by a receiver",
     "redelivered": "Messages taken again after their receiver went silent",
     "expired": "Messages dropped unread after the layer's expiry",
-    "dropped": "Messages dropped after too many deliveries or over a process's capacity",
+    "dropped": ("Messages dropped: after too many deliveries or ConsumeLater too often, over a process's "
+                "capacity, or a frame or held send given up"),
     "full": "Sends refused because the channel was at its capacity",
     "set_aside": "Malformed entries moved to the dead letters",
 }

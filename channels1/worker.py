@@ -17,9 +17,9 @@ from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyC
 from ._dead_daphnes import DeadDaphneSweeper
 from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
+from ._socket_ends import after_consumer, connect_outlived
 from .channel import FLUSH_RETRY_INTERVAL, send_held
 from .message import Message
-from .sessions import delete_channel_session
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger("channels1.worker")
@@ -120,14 +120,19 @@ class AsyncWorker:
 
     async def handle(self, delivery):
         """Run one message through its consumer, send what it held, acknowledge it."""
-        message = Message(delivery.message, delivery.channel, self.message_layer)
+        message = Message(delivery.message, delivery.channel, self.message_layer,
+                          delivery.message_id, delivery.deliveries)
         try:
+            if await connect_outlived(self.channel_layer, delivery.channel, message):
+                self.channel_layer.ack(delivery)
+                return
             match = self.router.match(message)
             if match is None:
                 if delivery.channel == KEEPALIVE:  # an optional no-op in 1.x routings
                     self.channel_layer.ack(delivery)
                     return
                 logger.error("No route found for message on channel %s (path %r)", delivery.channel, message.get("path"))
+                await after_consumer(self.channel_layer, self._executor, delivery.channel, message)
                 self.channel_layer.ack(delivery)
                 return
             consumer, kwargs = match
@@ -148,15 +153,8 @@ class AsyncWorker:
             await send_held(held)
         except Exception:
             logger.exception("Error handling message on channel %s", delivery.channel)
-        if delivery.channel == "websocket.disconnect" and message.reply_channel is not None:
-            await self._forget_session(message.reply_channel.name)
+        await after_consumer(self.channel_layer, self._executor, delivery.channel, message)
         self.channel_layer.ack(delivery)
-
-    async def _forget_session(self, reply_channel):
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, delete_channel_session, reply_channel)
-        except Exception as error:
-            logger.error("Deleting the channel session of %s failed: %s", reply_channel, error)
 
     def _run_sync(self, consumer, message, kwargs):
         with holding_sends() as held:
@@ -211,6 +209,7 @@ class AsyncWorker:
         retries = message.content.get("__retries__", 0) + 1
         if retries > MAX_RETRIES:
             logger.warning("Dropped message on %s: ConsumeLater more than %d times", message.channel.name, MAX_RETRIES)
+            _count_dropped(self.channel_layer, message.channel.name)
             return True
         message.content["__retries__"] = retries
         for _ in range(MAX_RETRIES):
@@ -281,6 +280,12 @@ class WorkerGroup(Worker):
     def __init__(self, *args, n_threads=1, **kwargs):
         super().__init__(*args, threads=n_threads, **kwargs)
         self.n_threads = n_threads
+
+
+def _count_dropped(layer, channel):
+    stats = getattr(layer, "stats", None)  # the in-memory layer counts nothing
+    if stats is not None:
+        stats.count("dropped", channel)
 
 
 def _name(consumer):

@@ -4,6 +4,7 @@ stored and goes to the room with its author and time; it leaves on disconnect.""
 
 import hashlib
 import json
+import logging
 import re
 
 from channels1 import Group
@@ -15,6 +16,8 @@ from tracker import presence
 from tracker.models import ChatMessage
 
 from .frames import json_object
+
+logger = logging.getLogger("consumers.chat")
 
 # Close code of a socket whose channel session was lost, as the bridge's after Redis
 # came back without its data: the page connects again at once.
@@ -109,8 +112,22 @@ def receive(message, room):
         presence.touch(room, message.reply_channel.name)
         message.reply_channel.send(_frame(pong=True))
         return
-    line = ChatMessage.objects.create(room=room, user=message.user, username=message.user.get_username(), text=text)
+    line = _store_once(message, room, text)
+    if line is None:
+        logger.info("Skipped a chat line of %s in %r: message %s was stored already (delivered %d times)",
+                    message.reply_channel.name, room, message.id, message.deliveries)
+        return
     Group(room_group(room)).send(_frame(**line.as_line()), immediately=True)
+
+
+def _store_once(message, room, text):
+    """The line stored for this message, or None if an earlier delivery of the same
+    message stored it (at-least-once delivers again after a worker went silent)."""
+    fields = {"room": room, "user": message.user, "username": message.user.get_username(), "text": text}
+    if message.id is None:  # not delivered by a worker: nothing to tell deliveries apart by
+        return ChatMessage.objects.create(**fields)
+    line, created = ChatMessage.objects.get_or_create(message_id=message.id, defaults=fields)
+    return line if created else None
 
 
 @channel_session_user

@@ -34,6 +34,11 @@ class Delivery:
     def sent_ms(self):
         return int(self.id.split(b"-", 1)[0])
 
+    @property
+    def message_id(self):
+        """The same on every delivery of this message: ``<channel>:<entry id>``."""
+        return f"{self.channel}:{self.id.decode()}"
+
 
 class Streams:
     def __init__(self, layer, shards, consumer):

@@ -19,6 +19,7 @@ from redis.exceptions import ResponseError
 from ._batcher import _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
+from ._dead_members import DeadMembers
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
@@ -113,6 +114,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
         self.stats = Stats()
+        self._dead_members = DeadMembers(self)
         self._skipped_members = Summary(
             logger, "group_send skipped %d member(s) over capacity since the last such line; by group: %s")
 
@@ -196,7 +198,8 @@ class RedisChannelLayer(BaseChannelLayer):
     async def group_send(self, group, message):
         """Send to every member of a group: one write per receiving process, and one
         round trip per host holding members. Members over capacity are skipped and
-        counted, in one WARNING a minute at most; never raises ChannelFull."""
+        counted, in one WARNING a minute at most, and removed if their socket is gone;
+        never raises ChannelFull."""
         self.require_valid_group_name(group)
         runtime = await self._runtime()
         body = pack_message(group, message, self.max_message_size, self.crypter)
@@ -233,6 +236,10 @@ class RedisChannelLayer(BaseChannelLayer):
         for (channel, count, _, _, _), sent in zip(sends, results):
             self.stats.count("sent" if sent else "full", channel, count)
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
+        if skipped:
+            for (_, _, target, kind, _), sent in zip(sends, results):
+                if kind == "l" and not sent:
+                    skipped -= await self._dead_members.remove(runtime.shards, group, key, by_process[target])
         if skipped:
             self._skipped_members.add(group, skipped)
 
@@ -316,6 +323,24 @@ class RedisChannelLayer(BaseChannelLayer):
         runtime = await self._runtime()
         key = _sockets.sockets_key(self.prefix, self.client_prefix)
         await runtime.shards.batcher(key).command("HDEL", key, reply_channel)
+
+    async def end_socket(self, reply_channel):
+        """Mark a socket as ended, before its ``websocket.disconnect`` is sent, for
+        ``socket_ended()`` to tell until its connect has expired."""
+        runtime = await self._runtime()
+        key = _sockets.ended_key(self.prefix, reply_channel)
+        await runtime.shards.batcher(key).command("SET", key, 1, "PX", _sockets.ended_marker_ms(self))
+
+    async def socket_ended(self, reply_channel):
+        runtime = await self._runtime()
+        key = _sockets.ended_key(self.prefix, reply_channel)
+        return bool(await runtime.shards.batcher(key).command("EXISTS", key))
+
+    async def forget_channel(self, channel):
+        """Remove every group membership of a channel whose socket has ended; how many
+        there were."""
+        runtime = await self._runtime()
+        return await _sockets.forget_channel(self, runtime.shards, channel)
 
     async def sweep_dead_sockets(self, suspected):
         """The sockets of Daphnes whose heartbeat record was gone on two calls in a

@@ -18,6 +18,8 @@ layers = {
     # websocket.connect and websocket.receive take one message each.
     "tight": {"hosts": [redis_url], "prefix": prefix + "tight",
               "channel_capacity": {"websocket.connect": 1, "websocket.receive": 1}},
+    # websocket.disconnect takes one message.
+    "narrowexit": {"hosts": [redis_url], "prefix": prefix + "narrowexit", "channel_capacity": {"websocket.disconnect": 1}},
     # Messages of at most 4 KiB.
     "small": {"hosts": [redis_url], "prefix": prefix, "max_message_size": 4096},
     # No server behind it.
@@ -41,6 +43,7 @@ from channels1.bridge import WebSocketBridge  # noqa: E402
 
 bridges = {
     "tight": WebSocketBridge(alias="tight"),
+    "narrowexit": WebSocketBridge(alias="narrowexit"),
     "small": WebSocketBridge(alias="small"),
     "down": WebSocketBridge(alias="down"),
     "mortal": WebSocketBridge(alias="mortal"),

@@ -467,7 +467,36 @@ async def test_receive_channel_full_for_longer_than_the_full_timeout_closes_with
     tight_worker.channels = CHANNELS
     first = await tight_worker.next("websocket.receive", reply_channel=connected["reply_channel"])
     assert first["text"] == "fits"
-    await tight_worker.nothing("websocket.disconnect", within=1, reply_channel=connected["reply_channel"])
+    # The disconnect takes the lost frame's place in the order: ordered consumers see no gap.
+    disconnect = await tight_worker.next("websocket.disconnect", reply_channel=connected["reply_channel"])
+    assert disconnect["order"] == 2
+    # The lost frame is counted (the Daphne's heartbeat stores its counts).
+    totals = redis.Redis.from_url(tight_worker.layer.hosts[0])
+    deadline = time.monotonic() + 30
+    while not totals.hget(f"{tight_worker.layer.prefix}:stats", "dropped|websocket.receive"):
+        assert time.monotonic() < deadline, "the lost frame was not counted as dropped"
+        await asyncio.sleep(0.1)
+    totals.close()
+
+
+async def test_a_disconnect_that_finds_its_channel_full_is_sent_once_there_is_room(daphne, make_worker):
+    worker = await make_worker("narrowexit", channels=["websocket.connect"],
+                               channel_capacity={"websocket.disconnect": 1})
+    await worker.layer.flush()
+    await worker.layer.send("websocket.disconnect", {"reply_channel": "filler", "order": 1})
+    connected, client = await handshake(daphne, worker, unique_path("narrowexit"), {"accept": True})
+    ws = await asyncio.wait_for(client, TIMEOUT)
+    await ws.close()
+    channel = re.escape(connected["reply_channel"])
+    # Past the full timeout, which gives up a frame: the disconnect is still being tried.
+    await daphne.wait_for_log(rf"WARNING channels1\.bridge websocket\.disconnect of {channel} .* not sent after "
+                              r"\d+ s: ChannelFull.*trying again until it is")
+    worker.channels = CHANNELS
+    await worker.next("websocket.disconnect", reply_channel="filler")  # makes room
+    disconnect = await worker.next("websocket.disconnect", reply_channel=connected["reply_channel"])
+    assert disconnect["order"] == 1
+    await daphne.wait_for_log(rf"WARNING channels1\.bridge websocket\.disconnect of {channel} .* sent after \d+ s")
+    await worker.layer.flush()
 
 
 async def test_a_frame_over_the_layers_message_size_closes_with_1009(daphne, worker):
@@ -477,7 +506,8 @@ async def test_a_frame_over_the_layers_message_size_closes_with_1009(daphne, wor
     assert await close_code(ws) == 1009
     await daphne.wait_for_log(rf"ERROR channels1\.bridge Closed WebSocket {re.escape(connected['reply_channel'])}"
                               r" .* code 1009: .*max_message_size")
-    await worker.nothing("websocket.disconnect", within=1, reply_channel=connected["reply_channel"])
+    disconnect = await worker.next("websocket.disconnect", reply_channel=connected["reply_channel"])
+    assert disconnect["order"] == 1  # the place of the frame that was too large
 
 
 async def test_frame_waits_while_the_receive_channel_is_full_instead_of_closing(daphne, tight_worker):

@@ -137,5 +137,7 @@ async def test_a_held_send_gives_up_with_an_error_once_redis_stays_away(restarta
     server, _ = restartable_layer
     monkeypatch.setattr(channel, "REDIS_RETRY_TIMEOUT", 0.5)
     server.stop()
-    await channel.send_held([(Channel("nowhere"), {"lost": True})])
+    target = Channel("nowhere")
+    await channel.send_held([(target, {"lost": True})])
     assert "Gave up a held send to nowhere: Redis did not answer for 0.5 s" in caplog.text
+    assert target.channel_layer.stats.take()["dropped|nowhere"] == 1  # counted

@@ -118,6 +118,10 @@ def later_on_a_full_channel(message):
     message.reply_channel.send({"text": f"retried {retries}"})
 
 
+def reply_identity(message):
+    message.reply_channel.send({"id": message.id, "deliveries": message.deliveries})
+
+
 def reply_known(message):
     message.reply_channel.send({"text": "known"})
 
@@ -139,6 +143,7 @@ ROUTES = [
     route("test.three", reply_three),
     route("test.later_full", later_on_a_full_channel),
     route("test.picky", reply_known, path=r"^/known/$"),
+    route("test.identity", reply_identity),
 ]
 
 
@@ -251,7 +256,7 @@ async def test_immediately_sends_before_the_consumer_returns(run_worker, client,
 
 
 async def test_consume_later_puts_the_message_back_at_most_ten_times(run_worker, client, caplog):
-    await run_worker()
+    worker = await run_worker()
     with caplog.at_level(logging.WARNING, logger="channels1.worker"):
         await client("test.later")
         for _ in range(100):
@@ -259,6 +264,15 @@ async def test_consume_later_puts_the_message_back_at_most_ten_times(run_worker,
                 break
             await asyncio.sleep(0.05)
     assert calls == list(range(11))
+    await until(lambda: _counted(worker.channel_layer, "dropped|test.later") == 1, "the dropped message counted")
+
+
+def _counted(layer, field):
+    """A count of the layer's: what its heartbeats stored in Redis plus what it holds."""
+    held = layer.stats.take()
+    layer.stats.give_back(held)
+    stored = redis.Redis.from_url(layer.hosts[0]).hget(f"{layer.prefix}:stats", field)
+    return held.get(field, 0) + int(stored or 0)
     assert "Dropped message on test.later" in caplog.text
 
 
@@ -412,8 +426,8 @@ def test_only_and_exclude_channels_narrow_what_a_worker_listens_on():
     router.check_default()
     worker = Worker(router, None, only_channels=["test.*"], exclude_channels=["test.s*", "test.later*"])
     assert worker.channels == [
-        "test.async", "test.fail", "test.gate", "test.immediate", "test.layer", "test.meet", "test.order",
-        "test.picky", "test.three",
+        "test.async", "test.fail", "test.gate", "test.identity", "test.immediate", "test.layer", "test.meet",
+        "test.order", "test.picky", "test.three",
     ]
     assert "websocket.receive" in Worker(router, None).channels
 
@@ -424,3 +438,10 @@ async def test_stop_finishes_the_running_consumer_first(run_worker, client):
     await asyncio.sleep(0.15)
     worker.stop()
     assert await client.receive(reply) == {"text": "done"}
+
+
+async def test_a_consumer_gets_the_message_id_and_its_delivery_count(run_worker, client):
+    await run_worker()
+    reply = await client.layer.new_channel("daphne.response")
+    position = await client.layer.send_tracked("test.identity", {"reply_channel": reply})
+    assert await client.receive(reply) == {"id": f"test.identity:{position.decode()}", "deliveries": 1}

@@ -1,9 +1,12 @@
 """Chat rooms end to end: joining gets the history and who is there, broadcasts between
 clients whose frames are handled by different worker processes, a fast sender's lines
-in the order sent, refusals, and the page."""
+in the order sent, a line delivered twice stored and broadcast once, refusals, and
+the page."""
 
 import asyncio
 import json
+import os
+import signal
 import time
 import urllib.parse
 
@@ -14,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from .accounts import Browser
 from .chat_frames import next_frame, next_line
+from .test_status import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +162,60 @@ async def test_a_path_no_route_serves_is_closed_with_4404(system, bob, path):
 def test_chat_pages_serve_room_names_with_a_slash(system, bob):
     page = bob.get("/chat/ops/night%20shift/")
     assert "/static/tracker/chat.js" in page and '"ops/night shift"' in page and "/ws-token/" in page
+
+
+async def test_a_chat_line_delivered_again_after_a_worker_stalled_is_stored_and_broadcast_once(make_system):
+    system = make_system(handshake_timeout=2, layer_config={"visibility_timeout": 2})
+    await asyncio.to_thread(system.start, 2)
+    carol = await asyncio.to_thread(lambda: Browser(system).login_as_new_user("carol", "carol-secret-1"))
+    server = redis.Redis.from_url(system.env["REDIS_URL"])
+    stream = f"{system.prefix}:c:websocket.receive"
+    socket, _ = await join(system, carol, "stalls")
+    async with socket:
+        for attempt in range(5):
+            text = f"said once ({attempt})"
+            for worker in system.workers:
+                os.kill(worker.pid, signal.SIGSTOP)
+            await socket.send(json.dumps({"message": text}))
+            # A worker stopped in its blocking read is handed the line by Redis and holds it.
+            holder = await asyncio.to_thread(_holder, server, stream, system.workers)
+            if holder is not None:
+                break
+            for worker in system.workers:  # both stopped between reads: try again
+                os.kill(worker.pid, signal.SIGCONT)
+            await next_line(socket, 30)
+        else:
+            pytest.fail("no stopped worker was handed the line in 5 tries")
+        other = next(worker for worker in system.workers if worker is not holder)
+        os.kill(other.pid, signal.SIGCONT)  # takes the line over after the visibility timeout
+        assert (await next_line(socket, 30))["message"] == text
+        before = system.log(holder).count("Consumed websocket.receive")
+        os.kill(holder.pid, signal.SIGCONT)  # runs the line it held: a second delivery
+        await asyncio.to_thread(wait_for, lambda: system.log(holder).count("Consumed websocket.receive") > before,
+                                what="the stalled worker running the line it held")
+        await socket.send(json.dumps({"action": "ping"}))
+        frames = []
+        while "pong" not in (frame := await recv(socket, 30)):
+            frames.append(frame)
+        assert not [frame for frame in frames if "message" in frame]  # no second line before the pong
+    stored = await asyncio.to_thread(system.manage, "shell", "-c", (
+        f"from tracker.models import ChatMessage; print(ChatMessage.objects.filter(text={text!r}).count())"))
+    assert stored.split()[-1] == "1"
+    server.close()
+
+
+def _holder(server, stream, workers, timeout=3):
+    """The worker holding the stream's one pending message, or None if none holds it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pending = server.xpending_range(stream, "receivers", "-", "+", 10)
+        except redis.ResponseError:  # no group yet
+            pending = []
+        for entry in pending:
+            for worker in workers:
+                if f".{worker.pid}." in entry["consumer"].decode():
+                    return worker
+        time.sleep(0.1)
+    return None
+

@@ -43,11 +43,17 @@ async def test_a_killed_daphnes_sockets_are_ended_for_it(make_system):
     await asyncio.to_thread(system.start, 1)
     server = redis.Redis.from_url(system.env["REDIS_URL"])
     group = f"{system.prefix}:g:{{crash.room}}"
+
+    def channel_sessions():
+        return set(server.scan_iter(match="*django.contrib.sessions.cachechn*", count=1000))
+
+    before = channel_sessions()
     socket = await connect(system.ws_url("/ws/test/grouped/?group=crash.room"))
     whoami = await connect(system.ws_url("/ws/test/whoami/"))
     assert (await asyncio.wait_for(whoami.recv(), 30)).startswith("connect")
     [member] = server.zrange(group, 0, -1)
     process_list = f"{system.prefix}:p:{{{member.decode().partition('!')[0]}}}"
+    [whoami_session] = channel_sessions() - before
     server.rpush(process_list, b"a reply nobody will read")
     system.daphne.kill()
     system.daphne.wait()
@@ -58,6 +64,8 @@ async def test_a_killed_daphnes_sockets_are_ended_for_it(make_system):
     disconnect = await asyncio.wait_for(layer.receive("test.disconnects"), 60)
     assert disconnect["pid"] == system.workers[0].pid
     await layer.close()
+    await asyncio.to_thread(wait_for, lambda: not server.exists(whoami_session),
+                            what="the channel session of the dead Daphne's socket deleted")
     for client in (socket, whoami):
         client.transport.abort()
     server.close()

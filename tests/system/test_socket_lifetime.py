@@ -1,13 +1,16 @@
 """Sockets keep what belongs to them for as long as they are open, and no longer:
 group memberships renewed past the group expiry, keepalives for routings that ask
-for them, channel sessions deleted when the socket ends. Real Daphne, workers,
-Redis and WebSocket clients."""
+for them, channel sessions and memberships removed when the socket ends, and a
+connect that outlived its socket not run. Real Daphne, workers, Redis and WebSocket
+clients."""
 
 import asyncio
 import json
 
+import pytest
 import redis
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from .test_status import wait_for
 
@@ -49,4 +52,29 @@ async def test_the_channel_session_is_deleted_when_its_socket_disconnects(system
         assert len(mine) == 1
     await asyncio.to_thread(wait_for, lambda: not (channel_sessions() & mine),
                             what="the channel session deleted after the disconnect")
+    server.close()
+
+
+async def test_a_connect_that_timed_out_is_not_run_after_its_disconnect(make_system):
+    system = make_system(handshake_timeout=1)
+    await asyncio.to_thread(system.start, 1)
+    server = redis.Redis.from_url(system.env["REDIS_URL"])
+    async with connect(system.ws_url("/ws/test/slow/")) as busy:
+        await busy.send("4")  # the only worker's only thread works for 4 s
+        assert (await asyncio.wait_for(busy.recv(), 30)).startswith("started")
+        with pytest.raises(InvalidStatus):  # no worker answered within the handshake timeout
+            await connect(system.ws_url("/ws/test/grouped/?group=late.room"))
+        await asyncio.to_thread(system.wait_for_log, system.workers[0],
+                                "Skipped websocket.connect of daphne.response.", 60)
+    assert "with grouped_connect" not in system.log(system.workers[0])
+    assert not server.exists(f"{system.prefix}:g:late.room")
+    server.close()
+
+
+async def test_a_closed_socket_leaves_its_groups_even_without_a_disconnect_consumer(system):
+    server = redis.Redis.from_url(system.env["REDIS_URL"])
+    group = f"{system.prefix}:g:forgotten.room"
+    async with connect(system.ws_url("/ws/test/grouped/?group=forgotten.room")):
+        await asyncio.to_thread(wait_for, lambda: server.zcard(group) == 1, what="the socket in its group")
+    await asyncio.to_thread(wait_for, lambda: server.zcard(group) == 0, what="the closed socket out of its group")
     server.close()

@@ -54,13 +54,13 @@ async def test_status_lists_workers_daphne_groups_and_channels(system):
         shown = await asyncio.to_thread(wait_for, lambda: (
             (s := status(system))["daphnes"] and s["daphnes"][0]["sockets"] == 1 and len(s["workers"]) == 2 and s
         ), what="a Daphne with one socket and two workers")
+        table = system.manage("channels_status")  # while the socket is open: its group goes with it
     assert sorted(worker["pid"] for worker in shown["workers"]) == sorted(w.pid for w in system.workers)
     assert shown["daphnes"][0]["pid"] == system.daphne.pid
     assert all("websocket.connect" in worker["channels"] for worker in shown["workers"])
     assert {"name": "status.room", "members": 1} in shown["groups"]
     assert "websocket.connect" in [channel["name"] for channel in shown["channels"]]
     assert [q["name"] for q in shown["rq_queues"]] == ["tailf"]
-    table = system.manage("channels_status")
     assert "status.room" in table and f"{system.daphne.pid}" in table
 
 

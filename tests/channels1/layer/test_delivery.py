@@ -29,6 +29,7 @@ async def test_unacknowledged_message_goes_to_another_receiver_after_visibility_
     await asyncio.sleep(0.6)
     [again] = await other.receive_batch(["test.work"], 10)
     assert (again.message, again.deliveries, again.id) == ({"n": 1}, 2, taken.id)
+    assert again.message_id == taken.message_id == f"test.work:{taken.id.decode()}"
     other.ack(again)
 
 

@@ -108,3 +108,34 @@ async def test_a_process_that_went_away_has_its_messages_freed(make_layer, layer
     assert server.llen(key) == 1
     await asyncio.sleep(1.3)
     assert not server.exists(key)
+
+
+async def test_members_whose_socket_is_gone_are_removed_when_their_process_list_is_full(make_layer, caplog, layer_redis):
+    sender, daphne = make_layer(), make_layer(capacity=1)
+    await daphne.heartbeat("daphne", {"sockets": 1, "owner": daphne.client_prefix}, 60)
+    still_open, closed = await daphne.new_channel("daphne.response"), await daphne.new_channel("daphne.response")
+    await daphne.track_socket(still_open, "/open/")
+    for member in (still_open, closed):
+        await sender.group_add("room", member)
+    sender.capacity = 1
+    await sender.send(still_open, {"filler": True})  # the Daphne's one list is full
+    with caplog.at_level(logging.WARNING, logger="channels1.layer"):
+        for n in range(3):
+            await sender.group_send("room", {"n": n})
+    group = layer_redis.by_key().zrange(f"{make_layer.prefix}:g:{{room}}", 0, -1)
+    assert group == [still_open.encode()]
+    assert caplog.text.count("whose socket was gone") == 1
+    assert "group_send removed 1 member(s) whose socket was gone since the last such line; by group: room (1)" \
+        in caplog.text
+
+
+async def test_members_of_a_stopped_daphne_are_removed_when_its_list_is_full(make_layer, layer_redis):
+    sender, daphne = make_layer(), make_layer(capacity=1)
+    member = await daphne.new_channel("daphne.response")
+    await daphne.track_socket(member, "/open/")  # listed, but no live record: the Daphne stopped
+    await sender.group_add("room", member)
+    await sender.group_add("room", "test.other")
+    sender.capacity = 1
+    await sender.send(member, {"filler": True})
+    await sender.group_send("room", {"n": 1})
+    assert layer_redis.by_key().zrange(f"{make_layer.prefix}:g:{{room}}", 0, -1) == [b"test.other"]
