@@ -14,10 +14,10 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.http.cookie import parse_cookie
 
-from . import _sync
 from ._headers import header_items
+from ._ordering import NEXT_ORDER_KEY, came_late, park, replay_waiting, wait_channel_name
 from .channel import REDIS_RETRY_TIMEOUT
-from .exceptions import REDIS_UNREACHABLE, ChannelFull, ConsumeLater, SocketAuthError
+from .exceptions import REDIS_UNREACHABLE, ConsumeLater, SocketAuthError
 from .message import Message
 from .tokens import InvalidToken, redeem
 
@@ -25,8 +25,6 @@ logger = logging.getLogger("channels1.sessions")
 
 RETRY_INTERVAL = 0.2
 
-NEXT_ORDER_KEY = "__channels_next_order"
-WAIT_BATCH = 100
 
 
 def _engine(setting="CHANNEL_SESSION_ENGINE"):
@@ -242,16 +240,13 @@ def channel_and_http_session(func):
     return inner
 
 
-def wait_channel_name(reply_channel):
-    """Where a socket's early messages wait, named as 1.x did: a single-reader
-    channel after the reply channel, its ``!`` turned into ``?``."""
-    return "__wait__." + reply_channel.replace("!", "?")
-
-
 def enforce_ordering(func=None, slight=False):
     """Runs a socket's messages strictly in their ``order``: one that arrives early
     waits on a channel of its own and is replayed when its turn comes. Includes
-    channel_session."""
+    channel_session. When the socket makes no progress for CHANNELS1_ORDER_GAP_TIMEOUT
+    seconds (10) while messages wait, the order it is at is given up with a WARNING
+    and the waiting messages run in order; if it comes after all, it runs then.
+    Workers keep the checks that ensure this."""
     if slight:
         raise ValueError("Slight ordering is always on now; remove slight=True")
     if func is None:
@@ -263,56 +258,36 @@ def enforce_ordering(func=None, slight=False):
         if "order" not in message.content:
             raise ValueError(f"No 'order' in the message on {message.channel.name}; enforce_ordering needs it")
         order = int(message.content["order"])
+        layer = message.channel.channel_layer
+        reply_channel = message.reply_channel.name
         expected = message.channel_session.get(NEXT_ORDER_KEY, 0)
         if order < expected:
+            if came_late(message.channel_session, order):
+                logger.warning("Ran %s order %s of %s late: it came after its turn was given up",
+                               message.channel.name, order, reply_channel)
+                return func(message, *args, **kwargs)
             # Its turn has passed: it ran already, and this is a redelivery (at-least-once
             # after a lost acknowledgement). Parked, it would bounce back for ever.
             logger.info("Skipped %s order %s of %s: it already ran (a redelivery)",
-                        message.channel.name, order, message.reply_channel.name)
+                        message.channel.name, order, reply_channel)
             return None
-        if order == expected:
-            try:
-                return func(message, *args, **kwargs)
-            finally:
-                message.channel_session[NEXT_ORDER_KEY] = order + 1
-                message.channel_session.save()
-                message.channel_session.modified = False
-                _replay_waiting(message)
-        else:
-            wait_channel = wait_channel_name(message.reply_channel.name)
-            content = dict(message.content, original_channel=message.channel.name)
-            try:
-                _sync.call(lambda: message.channel.channel_layer.send(wait_channel, content))
-            except ChannelFull:
-                raise ChannelFull(
-                    f"Cannot park an early message (order {order}) on {wait_channel}: it is full; "
-                    "raise its capacity with channel_capacity"
-                )
+        if order > expected:
+            park(layer, message, order, expected)
             # Its turn may have come while it was being parked.
-            message.channel_session = session_for_reply_channel(message.reply_channel.name)
+            message.channel_session = session_for_reply_channel(reply_channel)
             if message.channel_session.get(NEXT_ORDER_KEY, 0) >= order:
-                _replay_waiting(message)
+                replay_waiting(layer, reply_channel)
+            return None
+        try:
+            return func(message, *args, **kwargs)
+        finally:
+            message.channel_session[NEXT_ORDER_KEY] = order + 1
+            message.channel_session.save()
+            message.channel_session.modified = False
+            try:
+                replay_waiting(layer, reply_channel)
+            except Exception as error:
+                # The checks of the waiting messages replay them within the gap timeout.
+                logger.error("Replaying the waiting messages of %s failed: %s", reply_channel, error)
 
     return inner
-
-
-def _replay_waiting(message):
-    """Send every message waiting for this socket back to its original channel."""
-    layer = message.channel.channel_layer
-    wait_channel = wait_channel_name(message.reply_channel.name)
-
-    async def replay():
-        while True:
-            deliveries = await layer.receive_batch([wait_channel], WAIT_BATCH, block=False)
-            for delivery in deliveries:
-                content = dict(delivery.message)
-                original = content.pop("original_channel")
-                try:
-                    await layer.send(original, content)
-                except ChannelFull:
-                    raise ChannelFull(f"Cannot replay a waiting message to {original}: it is full")
-                layer.ack(delivery)
-            if len(deliveries) < WAIT_BATCH:
-                return
-
-    _sync.call(replay)
