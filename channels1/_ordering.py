@@ -43,30 +43,52 @@ def park(layer, message, order, waits_for):
     no message waits without one (a check with nothing waiting costs one look).
     ``waits_for`` is the order the socket is at."""
     reply_channel = message.reply_channel.name
-    check = {"reply_channel": reply_channel, "order": order, "waits_for": waits_for,
-             "due": time.time() + gap_timeout()}
-    wait_channel = wait_channel_name(reply_channel)
     try:
-        Channel(CHECKS_CHANNEL, channel_layer=layer).send(check, immediately=True)
-        Channel(wait_channel, channel_layer=layer).send(
+        _sync.call(lambda: _check(layer, reply_channel, waits_for))
+        Channel(wait_channel_name(reply_channel), channel_layer=layer).send(
             dict(message.content, original_channel=message.channel.name), immediately=True)
     except ChannelFull as error:
         raise ChannelFull(f"Cannot park an early message (order {order}) of {reply_channel}: {error}; "
                           "raise the capacity of the channel with channel_capacity")
+    logger.debug("Parked %s order %s of %s: it waits for order %s", message.channel.name, order, reply_channel, waits_for)
 
 
-def replay_waiting(layer, reply_channel):
-    """Send every message waiting for this socket back to its channel, lowest order
-    first; the number sent."""
+def take_turn(layer, reply_channel, next_order):
+    """The waiting message of ``next_order``, taken off the socket's wait channel to
+    be run where the message before it ran: ``(delivery, channel, content)``, to be
+    ``finish``-ed, or None. It gets a check (as the others waiting on do), which
+    finds it again if its runner dies; waiting messages whose turn has passed go back
+    to their channels (a redelivery, or one that came late)."""
     waiting = _sync.call(lambda: _take_waiting(layer, reply_channel))
-    return _sync.call(lambda: _send_back(layer, waiting)) if waiting else 0
+    turn = next((delivery for delivery in waiting if _order(delivery) == next_order), None)
+    if turn is not None:
+        waiting.remove(turn)
+        _sync.call(lambda: _check(layer, reply_channel, next_order))
+    if waiting:
+        _sync.call(lambda: _sort_out(layer, reply_channel, waiting, next_order - 1))
+    return None if turn is None else (turn, *_unparked(turn.message))
+
+
+def send_back(layer, delivery, channel, content):
+    """Send a message ``take_turn`` gave back to its ``channel`` instead of running it."""
+    async def send():
+        await Channel(channel, channel_layer=layer).asend(content, immediately=True)
+        layer.ack(delivery)
+
+    _sync.call(send)
+
+
+def finish(layer, delivery):
+    """The message ``take_turn`` gave has run: it is done with."""
+    _sync.call(lambda: _ack(layer, delivery))
 
 
 def settle(layer, reply_channel, session, waits_for):
-    """A check fell due: the socket's waiting messages go back to their channels. If
-    the socket is still at order ``waits_for`` (as when the message was parked: no
-    progress for the whole gap timeout), that order is given up (a WARNING names the
-    socket and the gap) and the lowest waiting order is next. The number sent."""
+    """A check fell due: the socket's waiting messages whose turn has come go back to
+    their channels, the others wait on under a new check. If the socket is still at
+    order ``waits_for`` (no progress since the check was made, a whole gap timeout),
+    the orders up to the lowest waiting one are given up first, with a WARNING
+    naming the socket and the gap. The number sent back."""
     waiting = _sync.call(lambda: _take_waiting(layer, reply_channel))
     if not waiting:
         return 0
@@ -76,7 +98,7 @@ def settle(layer, reply_channel, session, waits_for):
     except BaseException:
         _sync.call(lambda: _abandon(layer, waiting))
         raise
-    return _sync.call(lambda: _send_back(layer, waiting))
+    return _sync.call(lambda: _sort_out(layer, reply_channel, waiting, session.get(NEXT_ORDER_KEY, 0)))
 
 
 def came_late(session, order):
@@ -108,6 +130,11 @@ def _order(delivery):
     return int(delivery.message.get("order", 0))
 
 
+async def _check(layer, reply_channel, waits_for):
+    check = {"reply_channel": reply_channel, "waits_for": waits_for, "due": time.time() + gap_timeout()}
+    await Channel(CHECKS_CHANNEL, channel_layer=layer).asend(check, immediately=True)
+
+
 async def _take_waiting(layer, reply_channel):
     """Every delivery waiting on the socket's wait channel, lowest order first."""
     wait_channel = wait_channel_name(reply_channel)
@@ -119,19 +146,37 @@ async def _take_waiting(layer, reply_channel):
             return sorted(waiting, key=_order)
 
 
-async def _send_back(layer, waiting):
-    sent = 0
-    try:
-        for delivery in waiting:
-            content = dict(delivery.message)
-            original = content.pop("original_channel")
-            await Channel(original, channel_layer=layer).asend(content, immediately=True)
-            layer.ack(delivery)
-            sent += 1
-    except BaseException:
-        await _abandon(layer, waiting[sent:])
-        raise
-    return sent
+async def _sort_out(layer, reply_channel, waiting, next_order):
+    """Send the deliveries whose turn has come back to their channels and put the
+    others back on the wait channel, under a check of their own (taken, they were
+    out of sight of the checks that were made for them)."""
+    turn = [delivery for delivery in waiting if _order(delivery) <= next_order]
+    later = [delivery for delivery in waiting if _order(delivery) > next_order]
+    if turn:
+        logger.debug("Replaying orders %s of %s", [_order(delivery) for delivery in turn], reply_channel)
+    if later:
+        await _check(layer, reply_channel, next_order)
+    wait_channel = wait_channel_name(reply_channel)
+    moves = [(delivery, *_unparked(delivery.message)) for delivery in turn]
+    moves += [(delivery, wait_channel, delivery.message) for delivery in later]
+    for moved, (delivery, channel, content) in enumerate(moves):
+        try:
+            await Channel(channel, channel_layer=layer).asend(content, immediately=True)
+        except BaseException:
+            await _abandon(layer, [delivery for delivery, _, _ in moves[moved:]])
+            raise
+        layer.ack(delivery)
+    return len(turn)
+
+
+def _unparked(content):
+    """The channel a waiting message came from, and the message as it was there."""
+    content = dict(content)
+    return content.pop("original_channel"), content
+
+
+async def _ack(layer, delivery):
+    layer.ack(delivery)
 
 
 async def _abandon(layer, deliveries):

@@ -15,15 +15,28 @@ from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.http.cookie import parse_cookie
 
 from ._headers import header_items
-from ._ordering import NEXT_ORDER_KEY, came_late, park, replay_waiting, wait_channel_name
+from ._ordering import (
+    NEXT_ORDER_KEY,
+    came_late,
+    finish,
+    park,
+    send_back,
+    take_turn,
+    wait_channel_name,
+)
 from .channel import REDIS_RETRY_TIMEOUT
-from .exceptions import REDIS_UNREACHABLE, ConsumeLater, SocketAuthError
+from .exceptions import REDIS_UNREACHABLE, ChannelSocketException, ConsumeLater, SocketAuthError
 from .message import Message
 from .tokens import InvalidToken, redeem
 
 logger = logging.getLogger("channels1.sessions")
 
 RETRY_INTERVAL = 0.2
+# Seconds an early message waits where it is for its turn before it is parked
+# (CHANNELS1_ORDER_TURN_WAIT), and its first and longest pause between two looks.
+DEFAULT_TURN_WAIT = 0.2
+TURN_POLL_FIRST = 0.005
+TURN_POLL_MAX = 0.05
 
 
 
@@ -246,7 +259,8 @@ def enforce_ordering(func=None, slight=False):
     channel_session. When the socket makes no progress for CHANNELS1_ORDER_GAP_TIMEOUT
     seconds (10) while messages wait, the order it is at is given up with a WARNING
     and the waiting messages run in order; if it comes after all, it runs then.
-    Workers keep the checks that ensure this."""
+    Workers keep the checks that ensure this. A message set aside to wait gets
+    ``message.parked = True``."""
     if slight:
         raise ValueError("Slight ordering is always on now; remove slight=True")
     if func is None:
@@ -261,11 +275,17 @@ def enforce_ordering(func=None, slight=False):
         layer = message.channel.channel_layer
         reply_channel = message.reply_channel.name
         expected = message.channel_session.get(NEXT_ORDER_KEY, 0)
+        if order > expected:
+            expected = _wait_for_turn(message, order, expected)
         if order < expected:
             if came_late(message.channel_session, order):
                 logger.warning("Ran %s order %s of %s late: it came after its turn was given up",
                                message.channel.name, order, reply_channel)
-                return func(message, *args, **kwargs)
+                try:
+                    return func(message, *args, **kwargs)
+                finally:
+                    message.channel_session.save()
+                    message.channel_session.modified = False
             # Its turn has passed: it ran already, and this is a redelivery (at-least-once
             # after a lost acknowledgement). Parked, it would bounce back for ever.
             logger.info("Skipped %s order %s of %s: it already ran (a redelivery)",
@@ -273,21 +293,72 @@ def enforce_ordering(func=None, slight=False):
             return None
         if order > expected:
             park(layer, message, order, expected)
+            message.parked = True
             # Its turn may have come while it was being parked.
             message.channel_session = session_for_reply_channel(reply_channel)
-            if message.channel_session.get(NEXT_ORDER_KEY, 0) >= order:
-                replay_waiting(layer, reply_channel)
+            now = message.channel_session.get(NEXT_ORDER_KEY, 0)
+            if now >= order:
+                _run_waiting_turns(message, func, args, kwargs, now)
             return None
         try:
-            return func(message, *args, **kwargs)
+            return _run_in_turn(message, func, args, kwargs)
         finally:
-            message.channel_session[NEXT_ORDER_KEY] = order + 1
-            message.channel_session.save()
-            message.channel_session.modified = False
-            try:
-                replay_waiting(layer, reply_channel)
-            except Exception as error:
-                # The checks of the waiting messages replay them within the gap timeout.
-                logger.error("Replaying the waiting messages of %s failed: %s", reply_channel, error)
+            _run_waiting_turns(message, func, args, kwargs, order + 1)
 
     return inner
+
+
+def _run_in_turn(message, func, args, kwargs):
+    """Run a message whose turn it is; then the socket is at the next order."""
+    try:
+        return func(message, *args, **kwargs)
+    finally:
+        message.channel_session[NEXT_ORDER_KEY] = int(message.content["order"]) + 1
+        message.channel_session.save()
+        message.channel_session.modified = False
+
+
+def _run_waiting_turns(message, func, args, kwargs, next_order):
+    """Run the socket's messages that wait for their turn from ``next_order`` on,
+    one after the other, here: sent back to the end of their channel, each would
+    wait behind everything sent since. One for another channel (a disconnect) is
+    sent back."""
+    layer = message.channel.channel_layer
+    reply_channel = message.reply_channel.name
+    try:
+        while (turn := take_turn(layer, reply_channel, next_order)) is not None:
+            delivery, channel, content = turn
+            if channel != message.channel.name:
+                send_back(layer, delivery, channel, content)
+                return
+            following = Message(content, channel, message.channel_layer)
+            following.channel_session = message.channel_session
+            try:
+                _run_in_turn(following, func, args, kwargs)
+            except ChannelSocketException as error:
+                error.run(following)
+            except Exception:
+                logger.exception("Error in consumer %s for %s order %s of %s (it had waited for its turn)",
+                                 getattr(func, "__qualname__", func), channel, next_order, reply_channel)
+            finish(layer, delivery)
+            next_order += 1
+    except Exception as error:
+        # The checks of the waiting messages replay them within the gap timeout.
+        logger.error("Running the waiting messages of %s failed: %s", reply_channel, error)
+
+
+def _wait_for_turn(message, order, expected):
+    """Wait a moment for the socket's turn to come to ``order``: usually the message
+    before it is running on another worker and about to finish, and waiting here
+    costs less than parking it. The order the socket is at in the end; if its turn
+    came, ``message.channel_session`` is the session as the message before it left it."""
+    deadline = time.monotonic() + getattr(settings, "CHANNELS1_ORDER_TURN_WAIT", DEFAULT_TURN_WAIT)
+    pause = TURN_POLL_FIRST
+    while time.monotonic() + pause <= deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, TURN_POLL_MAX)
+        session = session_for_reply_channel(message.reply_channel.name)
+        if session.get(NEXT_ORDER_KEY, 0) >= order:
+            message.channel_session = session
+            return session.get(NEXT_ORDER_KEY, 0)
+    return expected

@@ -155,7 +155,9 @@ class AsyncWorker:
             await send_held(held)
         except Exception:
             logger.exception("Error handling message on channel %s", delivery.channel)
-        if delivery.channel == "websocket.disconnect" and message.reply_channel is not None:
+        # A disconnect waiting for its turn (enforce_ordering) still needs the session.
+        if delivery.channel == "websocket.disconnect" and message.reply_channel is not None \
+                and not getattr(message, "parked", False):
             await self._forget_session(message.reply_channel.name)
         self.channel_layer.ack(delivery)
 

@@ -1,5 +1,6 @@
 """Chat rooms, ``/ws/chat/<room>/`` (any name, ``/`` too), as plain Channels 1.x
-consumer functions: a logged-in user's socket joins the room's group, gets the last messages and who is there; what it says is
+consumer functions run in the order each socket sent its messages: a logged-in user's
+socket joins the room's group, gets the last messages and who is there; what it says is
 stored and goes to the room with its author and time; it leaves on disconnect."""
 
 import hashlib
@@ -10,6 +11,7 @@ from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
 from channels1.exceptions import ChannelSocketException
 from channels1.security import same_origin_only
+from channels1.sessions import enforce_ordering
 
 from tracker import presence
 from tracker.models import ChatMessage
@@ -61,6 +63,7 @@ def _announce_presence(room):
 
 
 @same_origin_only
+@enforce_ordering
 @channel_session_user_from_http
 @login_required
 def connect(message, room):
@@ -93,6 +96,7 @@ def _said(message):
     return text
 
 
+@enforce_ordering
 @channel_session_user
 def receive(message, room):
     if not message.user.is_authenticated:
@@ -110,9 +114,12 @@ def receive(message, room):
         message.reply_channel.send(_frame(pong=True))
         return
     line = ChatMessage.objects.create(room=room, user=message.user, username=message.user.get_username(), text=text)
+    # At once, not held: the socket's next message may run on another worker as soon
+    # as this one is done, and its line must not overtake this one.
     Group(room_group(room)).send(_frame(**line.as_line()), immediately=True)
 
 
+@enforce_ordering
 @channel_session_user
 def disconnect(message, room):
     Group(room_group(room)).discard(message.reply_channel)
