@@ -3,6 +3,7 @@ socket's wait channel with a check beside it, and workers hold the checks; when 
 falls due and the socket's turn never came, the waiting messages go on in order."""
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import logging
@@ -25,6 +26,10 @@ CHECKS_CHANNEL = "__wait__.checks"
 DEFAULT_GAP_TIMEOUT = 10.0
 WAIT_BATCH = 100
 RETRY_INTERVAL = 1.0
+# True while a test consumes messages one at a time (channels1.test, as 1.x's test
+# client did): an early message is parked at once, and a waiting one goes back to its
+# channel when its turn comes, for the test to consume, instead of running at once.
+one_at_a_time = contextvars.ContextVar("channels1_one_at_a_time", default=False)
 
 
 def gap_timeout():

@@ -19,6 +19,7 @@ from ._ordering import (
     NEXT_ORDER_KEY,
     came_late,
     finish,
+    one_at_a_time,
     park,
     send_back,
     take_turn,
@@ -275,7 +276,7 @@ def enforce_ordering(func=None, slight=False):
         layer = message.channel.channel_layer
         reply_channel = message.reply_channel.name
         expected = message.channel_session.get(NEXT_ORDER_KEY, 0)
-        if order > expected:
+        if order > expected and not one_at_a_time.get():
             expected = _wait_for_turn(message, order, expected)
         if order < expected:
             if came_late(message.channel_session, order):
@@ -328,7 +329,7 @@ def _run_waiting_turns(message, func, args, kwargs, next_order):
     try:
         while (turn := take_turn(layer, reply_channel, next_order)) is not None:
             delivery, channel, content = turn
-            if channel != message.channel.name:
+            if channel != message.channel.name or one_at_a_time.get():
                 send_back(layer, delivery, channel, content)
                 return
             following = Message(content, channel, message.channel_layer)
