@@ -55,7 +55,8 @@ def park(layer, message, order, waits_for):
     except ChannelFull as error:
         raise ChannelFull(f"Cannot park an early message (order {order}) of {reply_channel}: {error}; "
                           "raise the capacity of the channel with channel_capacity")
-    logger.debug("Parked %s order %s of %s: it waits for order %s", message.channel.name, order, reply_channel, waits_for)
+    logger.debug("Parked %s order %s of %s: it waits for order %s",
+                 message.channel.name, order, reply_channel, waits_for)
 
 
 def take_turn(layer, reply_channel, next_order):
@@ -204,6 +205,7 @@ class OrderingWatch:
         self._ties = itertools.count()
         self._added = asyncio.Event()
         self._task = None
+        self._stopping = False
 
     def hold(self, delivery):
         check = delivery.message
@@ -219,8 +221,11 @@ class OrderingWatch:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self):
+        """Settle nothing more (a settling in progress finishes: it runs on this loop
+        too) and leave the checks held to other workers."""
+        self._stopping = True
+        self._added.set()
         if self._task is not None:
-            self._task.cancel()
             await asyncio.wait([self._task])
         for _, _, delivery in self._due:
             self.layer.abandon(delivery)
@@ -228,7 +233,7 @@ class OrderingWatch:
 
     async def _run(self):
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             self._added.clear()
             wait = self._due[0][0] - time.time() if self._due else None
             if wait is None or wait > 0:
@@ -237,7 +242,7 @@ class OrderingWatch:
                 except TimeoutError:
                     pass
                 continue
-            due, _, delivery = heapq.heappop(self._due)
+            _, _, delivery = heapq.heappop(self._due)
             reply_channel = delivery.message["reply_channel"]
             try:
                 await loop.run_in_executor(self.executor, self._settle, reply_channel, delivery.message["waits_for"])
