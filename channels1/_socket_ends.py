@@ -36,6 +36,8 @@ async def after_consumer(layer, executor, channel, message):
     memberships go. After a connect that ran while its socket ended: what it joined goes."""
     if channel not in (CONNECT, DISCONNECT) or message.reply_channel is None:
         return
+    if getattr(message, "parked", False):  # a disconnect waiting for its turn still needs them
+        return
     reply_channel = message.reply_channel.name
     try:
         if channel == DISCONNECT:

@@ -150,14 +150,18 @@ async def _send_with_retry(target, content):
 
 
 async def _deliver_while_redis_returns(target, content):
-    """``target._deliver(content)``, tried again while Redis does not answer, for up
-    to ``REDIS_RETRY_TIMEOUT`` seconds; then its error is raised."""
+    return await while_redis_returns(lambda: target._deliver(content))
+
+
+async def while_redis_returns(operation):
+    """``await operation()``, tried again while Redis does not answer, for up to
+    ``REDIS_RETRY_TIMEOUT`` seconds; then its error is raised."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + REDIS_RETRY_TIMEOUT
     pause = 0.05
     while True:
         try:
-            return await target._deliver(content)
+            return await operation()
         except REDIS_UNREACHABLE:
             if loop.time() + pause > deadline:
                 raise

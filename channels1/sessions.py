@@ -14,19 +14,31 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.http.cookie import parse_cookie
 
-from . import _sync
 from ._headers import header_items
+from ._ordering import (
+    NEXT_ORDER_KEY,
+    came_late,
+    finish,
+    one_at_a_time,
+    park,
+    send_back,
+    take_turn,
+    wait_channel_name,
+)
 from .channel import REDIS_RETRY_TIMEOUT
-from .exceptions import REDIS_UNREACHABLE, ChannelFull, ConsumeLater, SocketAuthError
+from .exceptions import REDIS_UNREACHABLE, ChannelSocketException, ConsumeLater, SocketAuthError
 from .message import Message
 from .tokens import InvalidToken, redeem
 
 logger = logging.getLogger("channels1.sessions")
 
 RETRY_INTERVAL = 0.2
+# Seconds an early message waits where it is for its turn before it is parked
+# (CHANNELS1_ORDER_TURN_WAIT), and its first and longest pause between two looks.
+DEFAULT_TURN_WAIT = 0.2
+TURN_POLL_FIRST = 0.005
+TURN_POLL_MAX = 0.05
 
-NEXT_ORDER_KEY = "__channels_next_order"
-WAIT_BATCH = 100
 
 
 def _engine(setting="CHANNEL_SESSION_ENGINE"):
@@ -242,16 +254,14 @@ def channel_and_http_session(func):
     return inner
 
 
-def wait_channel_name(reply_channel):
-    """Where a socket's early messages wait, named as 1.x did: a single-reader
-    channel after the reply channel, its ``!`` turned into ``?``."""
-    return "__wait__." + reply_channel.replace("!", "?")
-
-
 def enforce_ordering(func=None, slight=False):
     """Runs a socket's messages strictly in their ``order``: one that arrives early
     waits on a channel of its own and is replayed when its turn comes. Includes
-    channel_session."""
+    channel_session. When the socket makes no progress for CHANNELS1_ORDER_GAP_TIMEOUT
+    seconds (10) while messages wait, the order it is at is given up with a WARNING
+    and the waiting messages run in order; if it comes after all, it runs then.
+    Workers keep the checks that ensure this. A message set aside to wait gets
+    ``message.parked = True``."""
     if slight:
         raise ValueError("Slight ordering is always on now; remove slight=True")
     if func is None:
@@ -263,56 +273,93 @@ def enforce_ordering(func=None, slight=False):
         if "order" not in message.content:
             raise ValueError(f"No 'order' in the message on {message.channel.name}; enforce_ordering needs it")
         order = int(message.content["order"])
+        layer = message.channel.channel_layer
+        reply_channel = message.reply_channel.name
         expected = message.channel_session.get(NEXT_ORDER_KEY, 0)
+        if order > expected and not one_at_a_time.get():
+            expected = _wait_for_turn(message, order, expected)
         if order < expected:
+            if came_late(message.channel_session, order):
+                logger.warning("Ran %s order %s of %s late: it came after its turn was given up",
+                               message.channel.name, order, reply_channel)
+                try:
+                    return func(message, *args, **kwargs)
+                finally:
+                    message.channel_session.save()
+                    message.channel_session.modified = False
             # Its turn has passed: it ran already, and this is a redelivery (at-least-once
             # after a lost acknowledgement). Parked, it would bounce back for ever.
             logger.info("Skipped %s order %s of %s: it already ran (a redelivery)",
-                        message.channel.name, order, message.reply_channel.name)
+                        message.channel.name, order, reply_channel)
             return None
-        if order == expected:
-            try:
-                return func(message, *args, **kwargs)
-            finally:
-                message.channel_session[NEXT_ORDER_KEY] = order + 1
-                message.channel_session.save()
-                message.channel_session.modified = False
-                _replay_waiting(message)
-        else:
-            wait_channel = wait_channel_name(message.reply_channel.name)
-            content = dict(message.content, original_channel=message.channel.name)
-            try:
-                _sync.call(lambda: message.channel.channel_layer.send(wait_channel, content))
-            except ChannelFull:
-                raise ChannelFull(
-                    f"Cannot park an early message (order {order}) on {wait_channel}: it is full; "
-                    "raise its capacity with channel_capacity"
-                )
+        if order > expected:
+            park(layer, message, order, expected)
+            message.parked = True
             # Its turn may have come while it was being parked.
-            message.channel_session = session_for_reply_channel(message.reply_channel.name)
-            if message.channel_session.get(NEXT_ORDER_KEY, 0) >= order:
-                _replay_waiting(message)
+            message.channel_session = session_for_reply_channel(reply_channel)
+            now = message.channel_session.get(NEXT_ORDER_KEY, 0)
+            if now >= order:
+                _run_waiting_turns(message, func, args, kwargs, now)
+            return None
+        try:
+            return _run_in_turn(message, func, args, kwargs)
+        finally:
+            _run_waiting_turns(message, func, args, kwargs, order + 1)
 
     return inner
 
 
-def _replay_waiting(message):
-    """Send every message waiting for this socket back to its original channel."""
+def _run_in_turn(message, func, args, kwargs):
+    """Run a message whose turn it is; then the socket is at the next order."""
+    try:
+        return func(message, *args, **kwargs)
+    finally:
+        message.channel_session[NEXT_ORDER_KEY] = int(message.content["order"]) + 1
+        message.channel_session.save()
+        message.channel_session.modified = False
+
+
+def _run_waiting_turns(message, func, args, kwargs, next_order):
+    """Run the socket's messages that wait for their turn from ``next_order`` on,
+    one after the other, here: sent back to the end of their channel, each would
+    wait behind everything sent since. One for another channel (a disconnect) is
+    sent back."""
     layer = message.channel.channel_layer
-    wait_channel = wait_channel_name(message.reply_channel.name)
-
-    async def replay():
-        while True:
-            deliveries = await layer.receive_batch([wait_channel], WAIT_BATCH, block=False)
-            for delivery in deliveries:
-                content = dict(delivery.message)
-                original = content.pop("original_channel")
-                try:
-                    await layer.send(original, content)
-                except ChannelFull:
-                    raise ChannelFull(f"Cannot replay a waiting message to {original}: it is full")
-                layer.ack(delivery)
-            if len(deliveries) < WAIT_BATCH:
+    reply_channel = message.reply_channel.name
+    try:
+        while (turn := take_turn(layer, reply_channel, next_order)) is not None:
+            delivery, channel, content = turn
+            if channel != message.channel.name or one_at_a_time.get():
+                send_back(layer, delivery, channel, content)
                 return
+            following = Message(content, channel, message.channel_layer)
+            following.channel_session = message.channel_session
+            try:
+                _run_in_turn(following, func, args, kwargs)
+            except ChannelSocketException as error:
+                error.run(following)
+            except Exception:
+                logger.exception("Error in consumer %s for %s order %s of %s (it had waited for its turn)",
+                                 getattr(func, "__qualname__", func), channel, next_order, reply_channel)
+            finish(layer, delivery)
+            next_order += 1
+    except Exception as error:
+        # The checks of the waiting messages replay them within the gap timeout.
+        logger.error("Running the waiting messages of %s failed: %s", reply_channel, error)
 
-    _sync.call(replay)
+
+def _wait_for_turn(message, order, expected):
+    """Wait a moment for the socket's turn to come to ``order``: usually the message
+    before it is running on another worker and about to finish, and waiting here
+    costs less than parking it. The order the socket is at in the end; if its turn
+    came, ``message.channel_session`` is the session as the message before it left it."""
+    deadline = time.monotonic() + getattr(settings, "CHANNELS1_ORDER_TURN_WAIT", DEFAULT_TURN_WAIT)
+    pause = TURN_POLL_FIRST
+    while time.monotonic() + pause <= deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, TURN_POLL_MAX)
+        session = session_for_reply_channel(message.reply_channel.name)
+        if session.get(NEXT_ORDER_KEY, 0) >= order:
+            message.channel_session = session
+            return session.get(NEXT_ORDER_KEY, 0)
+    return expected

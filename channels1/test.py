@@ -18,6 +18,7 @@ from django.test import TestCase, TransactionTestCase
 
 from . import _sync
 from ._held_sends import holding_sends
+from ._ordering import one_at_a_time
 from .asgi import ChannelLayerWrapper
 from .asgi import channel_layers as legacy_channel_layers
 from .channel import DEFAULT_CHANNEL_LAYER, Group, send_held
@@ -118,7 +119,9 @@ class TransactionChannelTestCase(ChannelTestCaseMixin, TransactionTestCase):
 def _run_consumer(consumer, message, kwargs):
     """Run a consumer as a worker would: between consumer_started and
     consumer_finished, with its sends held until it has returned (also when it
-    raised); a ChannelSocketException answers the socket, other errors reach the test."""
+    raised); a ChannelSocketException answers the socket, other errors reach the test.
+    Ordered consumers leave each message for the test to consume (``one_at_a_time``)."""
+    one_at_a_time_token = one_at_a_time.set(True)
     with database_connections_kept(), holding_sends() as held:
         consumer_started.send(sender=Client, environ={})
         try:
@@ -130,6 +133,7 @@ def _run_consumer(consumer, message, kwargs):
         finally:
             consumer_finished.send(sender=Client)
             _sync.call(lambda: send_held(held))
+            one_at_a_time.reset(one_at_a_time_token)
 
 
 class Client:

@@ -17,9 +17,11 @@ from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyC
 from ._dead_daphnes import DeadDaphneSweeper
 from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
+from ._ordering import CHECKS_CHANNEL, OrderingWatch
 from ._socket_ends import after_consumer, connect_outlived
 from .channel import FLUSH_RETRY_INTERVAL, send_held
 from .message import Message
+from .sessions import session_for_reply_channel
 from .signals import consumer_finished, consumer_started, worker_ready
 
 logger = logging.getLogger("channels1.worker")
@@ -82,6 +84,7 @@ class AsyncWorker:
         heartbeat.start()
         sweeper = DeadDaphneSweeper(self.channel_layer, heartbeat.interval, self._executor)
         sweeper.start()
+        ordering = OrderingWatch(self.channel_layer, self._executor, session_for_reply_channel)
         logger.info("Listening on channels %s with %d thread(s)", ", ".join(self.channels), self.threads)
         failing = False
         try:
@@ -91,7 +94,8 @@ class AsyncWorker:
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 try:
-                    deliveries = await self.channel_layer.receive_batch(self.channels, free)
+                    # Every worker keeps its share of the checks of early messages (enforce_ordering).
+                    deliveries = await self.channel_layer.receive_batch([*self.channels, CHECKS_CHANNEL], free)
                 except Exception as error:
                     if not failing:  # once per outage, not once a second
                         logger.error("Receiving from %s failed: %s; trying again every second",
@@ -103,12 +107,16 @@ class AsyncWorker:
                     logger.info("Receiving from %s again", ", ".join(self.channels))
                     failing = False
                 for delivery in deliveries:
+                    if delivery.channel == CHECKS_CHANNEL:
+                        ordering.hold(delivery)
+                        continue
                     task = loop.create_task(self.handle(delivery))
                     running.add(task)
                     task.add_done_callback(running.discard)
             if running:
                 await asyncio.wait(running)
         finally:
+            await ordering.stop()
             await sweeper.stop()
             await heartbeat.stop()
             try:

@@ -1,5 +1,6 @@
 """Chat rooms, ``/ws/chat/<room>/`` (any name, ``/`` too), as plain Channels 1.x
-consumer functions: a logged-in user's socket joins the room's group, gets the last messages and who is there; what it says is
+consumer functions run in the order each socket sent its messages: a logged-in user's
+socket joins the room's group, gets the last messages and who is there; what it says is
 stored and goes to the room with its author and time; it leaves on disconnect."""
 
 import hashlib
@@ -11,6 +12,7 @@ from channels1 import Group
 from channels1.auth import channel_session_user, channel_session_user_from_http, login_required, user_group_name
 from channels1.exceptions import ChannelSocketException
 from channels1.security import same_origin_only
+from channels1.sessions import enforce_ordering
 
 from tracker import presence
 from tracker.models import ChatMessage
@@ -64,6 +66,7 @@ def _announce_presence(room):
 
 
 @same_origin_only
+@enforce_ordering
 @channel_session_user_from_http
 @login_required
 def connect(message, room):
@@ -96,6 +99,7 @@ def _said(message):
     return text
 
 
+@enforce_ordering
 @channel_session_user
 def receive(message, room):
     if not message.user.is_authenticated:
@@ -117,6 +121,8 @@ def receive(message, room):
         logger.info("Skipped a chat line of %s in %r: message %s was stored already (delivered %d times)",
                     message.reply_channel.name, room, message.id, message.deliveries)
         return
+    # At once, not held: the socket's next message may run on another worker as soon
+    # as this one is done, and its line must not overtake this one.
     Group(room_group(room)).send(_frame(**line.as_line()), immediately=True)
 
 
@@ -130,6 +136,7 @@ def _store_once(message, room, text):
     return line if created else None
 
 
+@enforce_ordering
 @channel_session_user
 def disconnect(message, room):
     Group(room_group(room)).discard(message.reply_channel)

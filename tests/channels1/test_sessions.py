@@ -1,14 +1,21 @@
 """Channel and HTTP sessions for consumers, on the project's engines: the channel
 session in Redis through Django's cache, the HTTP session in cached_db."""
 
+import logging
+import random
+import threading
+
 import pytest
 
 from channels1 import Message
+from channels1._ordering import CHECKS_CHANNEL, settle
 from channels1.auth import SocketAuthError
+from channels1.inmemory import ChannelLayer
 from channels1.layer import RedisChannelLayer
 from channels1.sessions import (
     channel_and_http_session,
     channel_session,
+    enforce_ordering,
     http_session,
     session_for_reply_channel,
     wait_channel_name,
@@ -183,3 +190,178 @@ def test_a_channel_session_reads_as_the_engines_own_session(settings):
     session["room"] = "lobby"
     session.save()
     assert SessionStore(session_key=session.session_key).get("room") == "lobby"
+
+
+@pytest.fixture
+def parking(sessions):
+    """Early messages are parked at once, without waiting a moment for their turn."""
+    sessions.CHANNELS1_ORDER_TURN_WAIT = 0
+    return sessions
+
+
+class OrderedSocket:
+    """One socket's messages on the in-memory layer, run one at a time by an ordered
+    consumer that notes each order it ran, as workers taking them would. The orders
+    in ``gated`` wait for ``gate`` before they are noted."""
+
+    def __init__(self, reply_channel, gated=()):
+        self.layer = ChannelLayer(capacity=100)
+        self.reply_channel = reply_channel
+        self.ran = []
+        self.gate = threading.Event()
+
+        @enforce_ordering
+        def consumer(message):
+            if message["order"] in gated:
+                self.gate.wait(10)
+            self.ran.append(message["order"])
+
+        self.consumer = consumer
+
+    def send(self, *orders):
+        for order in orders:
+            self.layer.send("websocket.receive", {"reply_channel": self.reply_channel, "path": "/", "order": order})
+
+    def run(self):
+        while True:
+            channel, content = self.layer.receive(["websocket.receive"])
+            if channel is None:
+                return self.ran
+            self.consumer(Message(content, channel, self.layer))
+
+    def waiting(self, channel):
+        """The orders waiting on ``channel``, taken off it."""
+        orders = []
+        while True:
+            name, content = self.layer.receive([channel])
+            if name is None:
+                return orders
+            orders.append(content.get("order", content.get("waits_for")))
+
+    def settle(self, waits_for):
+        return settle(self.layer, self.reply_channel, session_for_reply_channel(self.reply_channel), waits_for)
+
+
+def test_enforce_ordering_runs_a_sockets_messages_in_order_whatever_order_they_come_in(parking):
+    socket = OrderedSocket("daphne.response.o!shuffled")
+    orders = list(range(12))
+    random.Random(5).shuffle(orders)
+    socket.send(*orders)
+    assert socket.run() == list(range(12))
+
+
+def test_an_early_message_waits_on_the_sockets_wait_channel(parking):
+    socket = OrderedSocket("daphne.response.o!early")
+    socket.send(0, 2)
+    assert socket.run() == [0]
+    channel, waiting = socket.layer.receive([wait_channel_name(socket.reply_channel)])
+    assert waiting["order"] == 2 and waiting["original_channel"] == "websocket.receive"
+
+
+def test_an_early_message_waits_a_moment_for_its_turn_rather_than_being_parked(sessions):
+    sessions.CHANNELS1_ORDER_TURN_WAIT = 10
+    socket = OrderedSocket("daphne.response.o!moment", gated=[1])
+    socket.send(0)
+    socket.run()
+    first, second = (Message({"reply_channel": socket.reply_channel, "order": order}, "websocket.receive",
+                             socket.layer) for order in (1, 2))
+    running = [threading.Thread(target=socket.consumer, args=(message,)) for message in (first, second)]
+    for thread in running:
+        thread.start()
+    socket.gate.set()
+    for thread in running:
+        thread.join(10)
+    assert socket.ran == [0, 1, 2]
+    assert not hasattr(second, "parked")
+    assert socket.waiting(wait_channel_name(socket.reply_channel)) == []
+
+
+def test_messages_waiting_for_a_turn_run_right_after_it_where_it_ran(parking):
+    socket = OrderedSocket("daphne.response.o!in-place")
+    socket.send(0, 4, 2, 3)
+    assert socket.run() == [0]
+    socket.consumer(Message({"reply_channel": socket.reply_channel, "order": 1}, "websocket.receive", socket.layer))
+    assert socket.ran == [0, 1, 2, 3, 4]
+    assert socket.waiting("websocket.receive") == []
+    assert socket.waiting(wait_channel_name(socket.reply_channel)) == []
+
+
+def test_a_waiting_message_of_another_channel_goes_back_to_it_when_its_turn_comes(parking):
+    socket = OrderedSocket("daphne.response.o!leaving")
+    socket.send(0)
+    socket.run()
+    disconnect = Message({"reply_channel": socket.reply_channel, "order": 2}, "websocket.disconnect", socket.layer)
+    socket.consumer(disconnect)
+    assert disconnect.parked
+    socket.send(1)
+    assert socket.run() == [0, 1]
+    assert socket.waiting("websocket.disconnect") == [2]
+
+
+def test_enforce_ordering_needs_an_order_and_refuses_slight_ordering(parking):
+    socket = OrderedSocket("daphne.response.o!unordered")
+    with pytest.raises(ValueError, match="No 'order' in the message on websocket.receive"):
+        socket.consumer(Message({"reply_channel": socket.reply_channel}, "websocket.receive", socket.layer))
+    with pytest.raises(ValueError, match="remove slight=True"):
+        enforce_ordering(slight=True)
+
+
+def test_a_redelivered_message_that_already_ran_is_skipped(parking):
+    socket = OrderedSocket("daphne.response.o!again")
+    socket.send(0, 1, 1, 0)
+    assert socket.run() == [0, 1]
+
+
+def test_a_gap_that_never_fills_is_given_up_with_a_warning_and_the_waiting_messages_run_in_order(
+        parking, caplog):
+    socket = OrderedSocket("daphne.response.o!gap")
+    socket.send(0, 4, 3, 6)
+    assert socket.run() == [0]
+    with caplog.at_level(logging.WARNING, logger="channels1.sessions"):
+        assert socket.settle(waits_for=1) == 1  # order 3: the others follow it
+    assert socket.run() == [0, 3, 4]
+    assert "Socket daphne.response.o!gap: orders 1-2 did not come within 10.0 s" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="channels1.sessions"):
+        assert socket.settle(waits_for=5) == 1
+    assert socket.run() == [0, 3, 4, 6]
+    assert "Socket daphne.response.o!gap: order 5 did not come" in caplog.text
+
+
+def test_an_order_given_up_on_still_runs_when_it_comes_late_but_only_once(parking, caplog):
+    socket = OrderedSocket("daphne.response.o!late")
+    socket.send(0, 2)
+    socket.run()
+    socket.settle(waits_for=1)
+    assert socket.run() == [0, 2]
+    with caplog.at_level(logging.WARNING, logger="channels1.sessions"):
+        socket.send(1, 1, 3)
+        assert socket.run() == [0, 2, 1, 3]
+    assert "Ran websocket.receive order 1 of daphne.response.o!late late" in caplog.text
+
+
+def test_a_socket_that_moved_on_since_its_message_was_parked_gives_up_nothing(parking, caplog):
+    socket = OrderedSocket("daphne.response.o!moved-on")
+    socket.send(0, 3)
+    socket.run()
+    socket.send(1)
+    socket.run()  # order 1 ran, order 3 was parked at order 1 and waits for 2 now
+    with caplog.at_level(logging.WARNING, logger="channels1.sessions"):
+        assert socket.settle(waits_for=1) == 0
+        assert socket.run() == [0, 1]
+    assert caplog.text == ""
+    # Order 3 waits on under a check of the socket's progress now.
+    assert socket.waiting(CHECKS_CHANNEL)[-1] == 2
+    socket.send(2)
+    assert socket.run() == [0, 1, 2, 3]
+
+
+def test_settling_a_socket_with_nothing_waiting_changes_nothing(parking, caplog):
+    socket = OrderedSocket("daphne.response.o!caught-up")
+    socket.send(0, 1)
+    socket.run()
+    assert socket.settle(waits_for=2) == 0  # nothing waits
+    with caplog.at_level(logging.WARNING, logger="channels1.sessions"):
+        socket.send(3, 2)
+        assert socket.run() == [0, 1, 2, 3]
+    assert caplog.text == ""

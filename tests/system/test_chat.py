@@ -63,6 +63,17 @@ async def test_chat_broadcast_reaches_every_client_in_the_room(system, bob):
         assert "Consumed websocket.receive" in system.log(worker), f"worker {worker.pid} handled no frame"
 
 
+async def test_a_fast_senders_lines_arrive_in_the_order_sent(system, bob, eve):
+    sender, _ = await join(system, bob, "race")
+    listener, _ = await join(system, eve, "race")
+    async with sender, listener:
+        sent = [f"quick {i:02d}" for i in range(50)]
+        for text in sent:
+            await sender.send(json.dumps({"message": text}))
+        assert [(await next_line(listener))["message"] for _ in sent] == sent
+        assert [(await next_line(sender))["message"] for _ in sent] == sent
+
+
 async def test_joining_gets_the_last_50_lines_stored_and_who_you_are(system, bob):
     talker, joined = await join(system, bob, "history")
     assert joined == {"you": "bob", "history": []}

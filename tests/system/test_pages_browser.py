@@ -40,6 +40,9 @@ def test_chat_shows_who_is_there_marks_your_lines_and_keeps_history(system, user
     ann.fill("#message", "    ")
     ann.press("#message", "Enter")
     assert ann.get_attribute("#message", "aria-invalid") == "true"
+    assert ann.is_visible("#message-hint")
+    ann.fill("#message", "")
+    assert ann.get_attribute("#message", "aria-invalid") is None and not ann.is_visible("#message-hint")
 
     ben.fill("#message", "see you")
     ben.press("#message", "Enter")

@@ -64,14 +64,20 @@
       else if (data.message !== undefined) show(lineElement(data));
     },
   });
-  input.addEventListener("input", () => input.removeAttribute("aria-invalid"));
+  const hint = document.getElementById("message-hint");
+  function markBlank(blank) {
+    if (blank) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    hint.hidden = !blank;
+  }
+  input.addEventListener("input", () => markBlank(false));
   document.getElementById("say").addEventListener("submit", (event) => {
     event.preventDefault();
     if (!input.value.trim()) {
-      input.setAttribute("aria-invalid", "true");
+      markBlank(true);
       return;
     }
-    input.removeAttribute("aria-invalid");
+    markBlank(false);
     if (live.send({message: input.value})) input.value = "";
   });
 })();
