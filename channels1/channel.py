@@ -3,6 +3,7 @@ and background jobs send to. Inside a consumer, sends wait until it has returned
 
 import asyncio
 import logging
+import time
 
 from channels.exceptions import ChannelFull
 
@@ -49,7 +50,16 @@ class _Destination:
         Redis does not answer for up to ``REDIS_RETRY_TIMEOUT`` seconds."""
         self._check(content)
         if immediately or not hold(self, content):
-            _sync.call(lambda: _deliver_while_redis_returns(self, content))
+            _sync.refuse_in_async_code()
+            pauses = _retry_pauses()
+            while True:
+                try:
+                    return self._deliver_now(content)
+                except REDIS_UNREACHABLE:
+                    pause = next(pauses, None)
+                    if pause is None:
+                        raise
+                    time.sleep(pause)
 
     async def asend(self, content, immediately=False):
         """``send`` for async code."""
@@ -75,6 +85,14 @@ class Channel(_Destination):
 
     async def _deliver(self, content):
         await self.channel_layer.send(self.name, content)
+
+    def _deliver_now(self, content):
+        # The Redis layer sends from this thread; other layers on the process loop.
+        layer = self.channel_layer
+        if hasattr(layer, "send_now"):
+            layer.send_now(self.name, content)
+        else:
+            _sync.call(lambda: self._deliver(content))
 
     def __eq__(self, other):
         return isinstance(other, Channel) and (self.name, self.alias) == (other.name, other.alias)
@@ -106,6 +124,13 @@ class Group(_Destination):
 
     async def _deliver(self, content):
         await self.channel_layer.group_send(self.name, content)
+
+    def _deliver_now(self, content):
+        layer = self.channel_layer
+        if hasattr(layer, "group_send_now"):
+            layer.group_send_now(self.name, content)
+        else:
+            _sync.call(lambda: self._deliver(content))
 
 
 async def send_held(held):
@@ -149,14 +174,22 @@ async def _send_with_retry(target, content):
 async def _deliver_while_redis_returns(target, content):
     """``target._deliver(content)``, tried again while Redis does not answer, for up
     to ``REDIS_RETRY_TIMEOUT`` seconds; then its error is raised."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + REDIS_RETRY_TIMEOUT
-    pause = 0.05
+    pauses = _retry_pauses()
     while True:
         try:
             return await target._deliver(content)
         except REDIS_UNREACHABLE:
-            if loop.time() + pause > deadline:
+            pause = next(pauses, None)
+            if pause is None:
                 raise
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 1.0)
+
+
+def _retry_pauses():
+    """The pauses between tries of a send while Redis does not answer: from 0.05 s,
+    doubling up to 1 s, until ``REDIS_RETRY_TIMEOUT`` seconds have passed."""
+    deadline = time.monotonic() + REDIS_RETRY_TIMEOUT
+    pause = 0.05
+    while time.monotonic() + pause <= deadline:
+        yield pause
+        pause = min(pause * 2, 1.0)

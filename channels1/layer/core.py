@@ -3,6 +3,7 @@ need on top of it (many channels per receive, acknowledgements, redelivery)."""
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ from ._process_channels import ProcessChannels
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
 from ._stats import Stats, Summary
 from ._streams import Streams
+from ._sync_sends import SyncSends
 
 logger = logging.getLogger("channels1.layer")
 
@@ -118,18 +120,42 @@ class RedisChannelLayer(BaseChannelLayer):
         position, for ``untaken()``), or None on a process-specific channel."""
         self._check_channel_name(channel)
         runtime = await self._runtime()
+        key, kind, data, now = self._write_of(channel, message)
+        sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+        return self._sent(channel, kind, sent)
+
+    def send_now(self, channel, message):
+        """``send()`` for sync code, made on the calling thread: one blocking round
+        trip, no event loop involved. Raises ChannelFull at capacity."""
+        self._check_channel_name(channel)
+        key, kind, data, now = self._write_of(channel, message)
+        sent = self._sync_sends.send(key, kind, self.get_capacity(channel), data, now)
+        self._sent(channel, kind, sent)
+
+    def group_send_now(self, group, message):
+        """``group_send()`` for sync code, made on the calling thread."""
+        self.require_valid_group_name(group)
+        self._sync_sends.group_send(self._group_key(group), pack_message(group, message, self.max_message_size,
+                                                                           self.crypter), group)
+
+    def _write_of(self, channel, message):
+        """What a send of ``message`` to ``channel`` writes: (key, kind, data, now_ms)."""
         body = pack_message(channel, message, self.max_message_size, self.crypter)
         now = self._now_ms()
         if "!" in channel:
-            key, kind, data = self._process_key(channel), "l", pack_envelope(now, channel, body)
-        else:
-            key, kind, data = self._stream_key(channel), "s", body
-        sent = await runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+            return self._process_key(channel), "l", pack_envelope(now, channel, body), now
+        return self._stream_key(channel), "s", body, now
+
+    def _sent(self, channel, kind, sent):
         if not sent:
             self.stats.count("full", channel)
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
         self.stats.count("sent", channel)
         return sent if kind == "s" else None
+
+    @functools.cached_property
+    def _sync_sends(self):
+        return SyncSends(self)
 
     async def untaken(self, channel, positions):
         """The positions (from ``send_tracked()``) of messages that still wait in the
@@ -201,10 +227,20 @@ class RedisChannelLayer(BaseChannelLayer):
                 raise
             await move_aside(self, runtime.client, key, "not a sorted set of members")
             members = []
+        sends = self._group_writes(members, body, now, lambda member: self._member_channel(runtime, key, member))
+        results = await asyncio.gather(*(
+            runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+            for channel, _, key, kind, data in sends
+        ))
+        self._group_sent(group, sends, results)
+
+    def _group_writes(self, members, body, now, member_channel):
+        """The writes of a group send: (channel, members, key, kind, data) for each
+        normal channel and one for each process (an envelope addressing its members)."""
         by_process = {}
         sends = []
         for member in members:
-            channel = self._member_channel(runtime, key, member)
+            channel = member_channel(member)
             if channel is None:
                 continue
             if "!" in channel:
@@ -214,10 +250,9 @@ class RedisChannelLayer(BaseChannelLayer):
         for process_key, channels in by_process.items():
             data = pack_envelope(now, channels, body)
             sends.append((channels[0], len(channels), process_key, "l", data))
-        results = await asyncio.gather(*(
-            runtime.batcher.send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
-            for channel, _, key, kind, data in sends
-        ))
+        return sends
+
+    def _group_sent(self, group, sends, results):
         for (channel, count, _, _, _), sent in zip(sends, results):
             self.stats.count("sent" if sent else "full", channel, count)
         skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
