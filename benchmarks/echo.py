@@ -100,7 +100,7 @@ class System(LiveSystem):
     measured, all on one layer prefix of the given Redis."""
 
     def __init__(self, redis_url, directory):
-        super().__init__(redis_url, directory, prefix="benchecho", env={"DJANGO_DEBUG": "0"},
+        super().__init__(redis_url, directory, prefix="benchecho", env=_util.PRODUCTION_WITHOUT_TLS,
                          daphne_options=("-v", "0"), start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT)
 
     def pids(self):

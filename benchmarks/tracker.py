@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
-import secrets
 import sys
 import tempfile
 import time
@@ -69,9 +68,6 @@ AreaOfInterest.objects.bulk_create([cell(x, y) for x in range(side) for y in ran
 """
 
 
-# DEBUG off, as measured deployments run; plain HTTP on the loopback.
-PRODUCTION_WITHOUT_TLS = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-                          "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_HTTPS": "0"}
 
 
 class System(LiveSystem):
@@ -80,7 +76,7 @@ class System(LiveSystem):
 
     def __init__(self, redis_url, directory):
         super().__init__(redis_url, directory, prefix="benchtracker",
-                         env={**PRODUCTION_WITHOUT_TLS, "TRACKER_ANONYMOUS_VIEWERS": "1"},
+                         env={**_util.PRODUCTION_WITHOUT_TLS, "TRACKER_ANONYMOUS_VIEWERS": "1"},
                          daphne_options=("-v", "0"), start_timeout=START_TIMEOUT)
 
     def prepare(self):
