@@ -26,6 +26,7 @@ class _Destination:
     inside a consumer."""
 
     content_error = TypeError
+    send_now_method = "send_now"  # the layer's sync send, where it has one
 
     def __init__(self, name, alias=DEFAULT_CHANNEL_LAYER, channel_layer=None):
         self.name = name.decode("ascii") if isinstance(name, bytes) else name
@@ -67,6 +68,14 @@ class _Destination:
         if immediately or not hold(self, content):
             await _deliver_while_redis_returns(self, content)
 
+    def _deliver_now(self, content):
+        # The Redis layer sends from this thread; other layers on the process loop.
+        send_now = getattr(self.channel_layer, self.send_now_method, None)
+        if send_now is not None:
+            send_now(self.name, content)
+        else:
+            _sync.call(lambda: self._deliver(content))
+
     def _check(self, content):
         if not isinstance(content, dict):
             kind = type(self).__name__.lower()
@@ -86,14 +95,6 @@ class Channel(_Destination):
     async def _deliver(self, content):
         await self.channel_layer.send(self.name, content)
 
-    def _deliver_now(self, content):
-        # The Redis layer sends from this thread; other layers on the process loop.
-        layer = self.channel_layer
-        if hasattr(layer, "send_now"):
-            layer.send_now(self.name, content)
-        else:
-            _sync.call(lambda: self._deliver(content))
-
     def __eq__(self, other):
         return isinstance(other, Channel) and (self.name, self.alias) == (other.name, other.alias)
 
@@ -107,6 +108,7 @@ class Group(_Destination):
     members over capacity are skipped."""
 
     content_error = ValueError  # as in 1.x, where Channel raised TypeError
+    send_now_method = "group_send_now"
 
     def add(self, channel):
         """Add a channel (a Channel or its name) to the group."""
@@ -124,13 +126,6 @@ class Group(_Destination):
 
     async def _deliver(self, content):
         await self.channel_layer.group_send(self.name, content)
-
-    def _deliver_now(self, content):
-        layer = self.channel_layer
-        if hasattr(layer, "group_send_now"):
-            layer.group_send_now(self.name, content)
-        else:
-            _sync.call(lambda: self._deliver(content))
 
 
 async def send_held(held):

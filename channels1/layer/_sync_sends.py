@@ -54,6 +54,10 @@ class SyncSends:
                                 [(kind, layer.get_capacity(channel), data) for channel, _, _, kind, data in sends], now)
         layer._group_sent(group, sends, results)
 
+    def close(self):
+        """Close the connections; a send still in flight on one fails as Redis unreachable."""
+        self._client.close()
+
     def _deliver(self, keys, writes, now_ms):
         args = [now_ms, self._layer.expiry * 1000, GROUP]
         for write in writes:

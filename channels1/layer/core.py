@@ -287,6 +287,9 @@ class RedisChannelLayer(BaseChannelLayer):
                 asyncio.run_coroutine_threadsafe(self._close_runtime(runtime), runtime.loop)
                 closing.append(asyncio.wrap_future(runtime.closed))
             # A loop neither running nor closed closes its runtime when it is closed.
+        sync_sends = self.__dict__.pop("_sync_sends", None)
+        if sync_sends is not None:
+            sync_sends.close()
         await asyncio.gather(*closing)
 
     close_pools = close  # the name channels_redis gives it, which projects call

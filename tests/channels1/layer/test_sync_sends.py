@@ -12,7 +12,7 @@ from channels.exceptions import ChannelFull
 
 from channels1.layer.keys import dead_letters_key
 
-from .conftest import receive
+from .conftest import connected_clients, receive, wait_until
 
 
 @pytest.fixture
@@ -97,4 +97,15 @@ async def test_send_now_loads_the_script_again_after_the_server_forgot_it(layer,
     await asyncio.to_thread(layer.send_now, "jobs", {"n": 1})
     server.script_flush()
     await asyncio.to_thread(layer.send_now, "jobs", {"n": 2})
+    assert [await receive(layer, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
+
+
+async def test_close_closes_the_connections_of_sync_sends(make_layer, server):
+    layer = make_layer()
+    baseline = connected_clients(server)
+    await asyncio.to_thread(layer.send_now, "jobs", {"n": 1})
+    assert connected_clients(server) == baseline + 1
+    await layer.close()
+    await wait_until(lambda: connected_clients(server) == baseline)
+    await asyncio.to_thread(layer.send_now, "jobs", {"n": 2})  # the layer starts afresh
     assert [await receive(layer, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
