@@ -27,8 +27,7 @@ class SyncSends:
 
     def send(self, key, kind, capacity, data, now_ms):
         """One push, as the batcher makes it: False when full, else the entry id (a
-        normal channel) or True (a process's list)."""
-        self._set_clock()
+        normal channel) or True (a process's list); timestamped after ``set_clock()``."""
         (sent,) = self._deliver([key], [(kind, capacity, data)], now_ms)
         return sent
 
@@ -36,7 +35,7 @@ class SyncSends:
         """``group_send()`` of a packed message: the members read, then one write per
         normal channel and per process, in one script call."""
         layer = self._layer
-        self._set_clock()
+        self.set_clock()
         now = layer._now_ms()
         pipe = self._client.pipeline(transaction=False)
         pipe.execute_command("ZREMRANGEBYSCORE", group_key, "-inf", now - layer.group_expiry * 1000)
@@ -82,8 +81,9 @@ class SyncSends:
                           data=member)
             return None
 
-    def _set_clock(self):
-        # Timestamps are the server's, as the event loops' runtimes take them.
+    def set_clock(self):
+        """Take the server's clock for the layer's timestamps, once, as the event
+        loops' runtimes do when they start."""
         if self._clock_set:
             return
         with self._clock_lock:

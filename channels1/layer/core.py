@@ -128,8 +128,10 @@ class RedisChannelLayer(BaseChannelLayer):
         """``send()`` for sync code, made on the calling thread: one blocking round
         trip, no event loop involved. Raises ChannelFull at capacity."""
         self._check_channel_name(channel)
+        sync_sends = self._sync_sends
+        sync_sends.set_clock()  # before the send's timestamp is taken
         key, kind, data, now = self._write_of(channel, message)
-        sent = self._sync_sends.send(key, kind, self.get_capacity(channel), data, now)
+        sent = sync_sends.send(key, kind, self.get_capacity(channel), data, now)
         self._sent(channel, kind, sent)
 
     def group_send_now(self, group, message):

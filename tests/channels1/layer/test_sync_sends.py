@@ -109,3 +109,15 @@ async def test_close_closes_the_connections_of_sync_sends(make_layer, server):
     await wait_until(lambda: connected_clients(server) == baseline)
     await asyncio.to_thread(layer.send_now, "jobs", {"n": 2})  # the layer starts afresh
     assert [await receive(layer, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
+
+
+async def test_send_now_timestamps_on_the_servers_clock_from_the_first_send(make_layer, monkeypatch):
+    import time
+
+    local_clock = time.time
+    monkeypatch.setattr(time, "time", lambda: local_clock() + 120)  # this host runs two minutes ahead
+    sender, receiver = make_layer(expiry=60), make_layer(expiry=60)
+    # On the local clock, the second send would trim the first as older than the expiry.
+    await asyncio.to_thread(sender.send_now, "jobs", {"n": 1})
+    await asyncio.to_thread(sender.send_now, "jobs", {"n": 2})
+    assert [await receive(receiver, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
