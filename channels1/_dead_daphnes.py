@@ -5,6 +5,7 @@ and each socket's consumers get the ``websocket.disconnect`` the Daphne never se
 import asyncio
 import logging
 
+from .layer._tasks import end_if_cancelled
 from .sessions import NEXT_ORDER_KEY, session_for_reply_channel
 
 logger = logging.getLogger("channels1.worker")
@@ -40,7 +41,10 @@ class DeadDaphneSweeper:
                 for reply_channel, path in ended:
                     await self._disconnect(reply_channel, path)
             except Exception as error:
+                end_if_cancelled()
                 logger.warning("Looking for the sockets of stopped Daphnes failed: %s", error)
+            # stop() may have cancelled a sweep that redis-py retried or turned into an error.
+            end_if_cancelled()
 
     async def _disconnect(self, reply_channel, path):
         order = await asyncio.get_running_loop().run_in_executor(self.executor, _next_order, reply_channel)

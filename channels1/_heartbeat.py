@@ -7,6 +7,8 @@ import logging
 
 from django.conf import settings
 
+from .layer._tasks import end_if_cancelled
+
 logger = logging.getLogger("channels1.heartbeat")
 
 DEFAULT_INTERVAL = 5
@@ -43,9 +45,12 @@ class Heartbeat:
                     logger.info("Heartbeat of this %s recorded again", self.kind)
                 failing = False
             except Exception as error:
+                end_if_cancelled()
                 if not failing:  # once per outage
                     logger.warning("Recording the heartbeat of this %s failed: %s", self.kind, error)
                 failing = True
+            # stop() may have cancelled a beat that redis-py retried or turned into an error.
+            end_if_cancelled()
             await asyncio.sleep(self.interval)
 
     async def stop(self):
