@@ -8,12 +8,18 @@ import dataclasses
 import json
 import os
 import platform
+import secrets
 import statistics
 import sys
 import time
 import traceback
 
 import redis
+
+
+# The settings of the systems measured: DEBUG off, as deployments run; plain HTTP on the loopback.
+PRODUCTION_WITHOUT_TLS = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+                          "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_HTTPS": "0"}
 
 
 @contextlib.contextmanager

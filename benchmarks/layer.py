@@ -1,6 +1,7 @@
 """Channel layer benchmark: channels1's RedisChannelLayer against channels_redis on the
 same Redis server in the same run, for send-to-receive throughput, round-trip latency
-and group_send fan-out. Run: python -m benchmarks.layer [--runs N] [--messages N] [--quick]
+and group_send fan-out; and a sync Channel.send/Group.send from plain code against one
+bare redis-py command in the same process. Run: python -m benchmarks.layer [--runs N] [--messages N] [--quick]
 [--json PATH]"""
 
 import asyncio
@@ -47,17 +48,20 @@ class Settings:
     messages: int = 10_000
     round_trips: int = 2_000
     warmup_round_trips: int = 200
-    fanout_sizes: tuple = (1, 10, 100, 1000)
+    fanout_sizes: tuple = (1, 10, 100, 1000, 10_000)
     fanout_processes: tuple = (1, 4)
+    largest_fanout_on_many: int = 1000  # bigger groups are measured on one process only
     fanouts: int = 20
     min_fanouts: int = 5
     warmup_fanouts: int = 2
     fanout_seconds: float = 6.0
+    sync_sends: int = 2_000
+    sync_rounds: int = 10
 
     @classmethod
     def quick(cls, runs=1):
         return cls(runs=runs, messages=2_000, round_trips=200, warmup_round_trips=20, fanouts=5,
-                   min_fanouts=3, warmup_fanouts=1, fanout_seconds=1.0)
+                   min_fanouts=3, warmup_fanouts=1, fanout_seconds=1.0, sync_sends=500, sync_rounds=6)
 
 
 def make_layer(kind, url):
@@ -309,6 +313,51 @@ async def _fan_receiver(pipe, url, kind):
         await close_layer(layer)
 
 
+def _sync_sends(pipe, url, sends, rounds):
+    """Plain sync code (no event loop of its own) timing, in interleaved rounds, a
+    Channel.send, a Group.send to a group of 10 sockets of one process, and one bare
+    redis-py XADD of the same packed message: the median microseconds per call of each."""
+    import msgpack
+    import redis
+
+    from channels1.channel import Channel, Group
+
+    try:
+        layer = make_layer("ours", url)
+        client = redis.Redis.from_url(url)
+        message = {"type": "bench.message", "text": TEXT}
+        body = msgpack.packb(message, use_bin_type=True)
+        channel = Channel("bench.sync", channel_layer=layer)
+        group = Group("bench.sync", channel_layer=layer)
+        for index in range(10):
+            group.add(f"daphne.response.{layer.client_prefix}!bench{index}")
+        stream = "bench_c1:bench.bare"
+        calls = {
+            "Channel.send": lambda: channel.send(message),
+            "Group.send": lambda: group.send(message),
+            "redis-py XADD": lambda: client.xadd(stream, {"m": body}, maxlen=1000, approximate=True),
+        }
+        for call in calls.values():  # connections open, scripts loaded
+            for _ in range(20):
+                call()
+        timings = {name: [] for name in calls}
+        per_round = max(1, sends // rounds)
+        for _ in range(rounds):
+            for name, call in calls.items():
+                started = time.perf_counter()
+                for _ in range(per_round):
+                    call()
+                timings[name].append((time.perf_counter() - started) / per_round * 1e6)
+        _util.clear_prefixes(url, [PREFIXES["ours"]])
+        client.close()
+        pipe.send(("result", {name: _util.median(values) for name, values in timings.items()}))
+    except BaseException:
+        import traceback
+
+        pipe.send(("error", traceback.format_exc()))
+        sys.exit(1)
+
+
 # The parent's side of each case
 
 
@@ -423,6 +472,23 @@ def latency_run(url, variant, round_trips, warmup):
     }
 
 
+def sync_send_run(url, settings):
+    """Microseconds per sync send from plain code, and per bare redis-py command."""
+    _util.clear_prefixes(url, PREFIXES.values())
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    process = context.Process(target=_sync_sends, args=(theirs, url, settings.sync_sends, settings.sync_rounds),
+                              name="sync-sender", daemon=True)
+    process.start()
+    theirs.close()
+    try:
+        (result,) = _util.expect(mine, "result", RUN_TIMEOUT)
+    finally:
+        _util.reap([process])
+        mine.close()
+    return result
+
+
 def fanout_run(url, kind, processes, settings):
     """For each group size: ms from the group_send call until every member of the
     group, spread over the receiver processes, has its message (median of fan-outs)."""
@@ -433,7 +499,7 @@ def fanout_run(url, kind, processes, settings):
         layer = make_layer(kind, url)
         try:
             for size in settings.fanout_sizes:
-                if size < processes:
+                if size < processes or (processes > 1 and size > settings.largest_fanout_on_many):
                     continue
                 results[size] = _fanout_size(children, receivers, runner, layer, size, settings)
         finally:
@@ -524,6 +590,15 @@ def run(settings, url):
                     problems.append(f"{name}: {result['wrong']} wrong replies, "
                                     f"{result['round_trips']} of {settings.round_trips} round trips done")
 
+    sync_send = []
+    for run_index in range(settings.runs):
+        name = f"sync sends from plain code, run {run_index + 1}"
+        result = _attempt(problems, name, sync_send_run, url, settings)
+        sync_send.append(result)
+        cases.append({"case": name, "result": result})
+        if result:
+            _util.progress(f"{name}: " + ", ".join(f"{key} {value:.0f} us" for key, value in result.items()))
+
     fanout = {}
     for run_index in range(settings.runs):
         for processes in settings.fanout_processes:
@@ -536,7 +611,8 @@ def run(settings, url):
                     _util.progress(f"{name}: {size} members {outcome['ms']:.2f} ms")
                     problems += [f"{name}, {size} members: {problem}" for problem in outcome["problems"]]
 
-    return {"throughput": throughput, "latency": latency, "fanout": fanout, "cases": cases, "problems": problems}
+    return {"throughput": throughput, "latency": latency, "sync_send": sync_send, "fanout": fanout, "cases": cases,
+            "problems": problems}
 
 
 def _row(benchmark, unit, ours_runs, theirs_runs, target=None):
@@ -550,11 +626,11 @@ def _row(benchmark, unit, ours_runs, theirs_runs, target=None):
         "benchmark": benchmark,
         "unit": unit,
         "ours": ours,
-        "channels_redis": theirs,
+        "baseline": theirs,
         "ratio": ratio,
         "target": _describe_target(target),
         "met": met,
-        "runs": {"ours": ours_runs, "channels_redis": theirs_runs},
+        "runs": {"ours": ours_runs, "baseline": theirs_runs},
     }
 
 
@@ -584,6 +660,11 @@ def summarize(raw, settings):
                          values(ours, "p50"), values(theirs, "p50")))
         rows.append(_row(f"round trip p99, echo on {variant.label}", "ms (lower better)",
                          values(ours, "p99"), values(theirs, "p99"), (None, 1)))
+    bare = values(raw["sync_send"], "redis-py XADD")
+    for call in ("Channel.send", "Group.send"):
+        row = _row(f"sync {call} from plain code (baseline: one redis-py XADD)", "us (lower better)",
+                   values(raw["sync_send"], call), bare, (None, 1.5))
+        rows.append(row)
     for processes in settings.fanout_processes:
         for size in settings.fanout_sizes:
             ours = raw["fanout"].get((processes, size, "ours"))
@@ -598,16 +679,17 @@ def summarize(raw, settings):
 
 
 def format_report(rows, settings, machine):
-    headers = ["benchmark", "unit", "ours", "channels_redis", "ours/cr", "target", "met"]
+    headers = ["benchmark", "unit", "ours", "baseline", "ours/baseline", "target", "met"]
     table = _util.format_table(headers, [
         [row["benchmark"], row["unit"], _util.format_number(row["ours"], row["unit"]),
-         _util.format_number(row["channels_redis"], row["unit"]), _util.format_ratio(row["ratio"]),
+         _util.format_number(row["baseline"], row["unit"]), _util.format_ratio(row["ratio"]),
          row["target"], row["met"]]
         for row in rows
     ])
     return "\n".join([
         f"Channel layers: ours = channels1.layer.RedisChannelLayer (at-least-once), "
-        f"cr = channels_redis.core.RedisChannelLayer; median of {settings.runs} run(s)",
+        f"baseline = channels_redis.core.RedisChannelLayer unless the row names another; "
+        f"median of {settings.runs} run(s)",
         f"{settings.messages:,} messages per throughput run, {SEND_CONCURRENCY} sends in flight; "
         f"{settings.round_trips:,} round trips per latency run; "
         f"up to {settings.fanouts} group_sends per fan-out size",

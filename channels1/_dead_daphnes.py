@@ -41,7 +41,9 @@ class DeadDaphneSweeper:
                 for reply_channel, path in ended:
                     await self._disconnect(reply_channel, path)
             except Exception as error:
+                end_if_cancelled()
                 logger.warning("Looking for the sockets of stopped Daphnes failed: %s", error)
+            # stop() may have cancelled a sweep that redis-py retried or turned into an error.
             end_if_cancelled()
 
     async def _disconnect(self, reply_channel, path):

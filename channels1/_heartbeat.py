@@ -45,9 +45,11 @@ class Heartbeat:
                     logger.info("Heartbeat of this %s recorded again", self.kind)
                 failing = False
             except Exception as error:
+                end_if_cancelled()
                 if not failing:  # once per outage
                     logger.warning("Recording the heartbeat of this %s failed: %s", self.kind, error)
                 failing = True
+            # stop() may have cancelled a beat that redis-py retried or turned into an error.
             end_if_cancelled()
             await asyncio.sleep(self.interval)
 

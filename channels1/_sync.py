@@ -20,16 +20,20 @@ def lend_loop(loop):
 def call(awaitable_factory):
     """Run ``awaitable_factory()`` on the process loop and wait for its result."""
     loop = _process_loop()
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is not None:
-        raise RuntimeError(
-            "This is a sync call made from async code, which would block its event loop; "
-            "use the async form (asend, aadd, adiscard) instead"
-        )
+    refuse_in_async_code()
     return asyncio.run_coroutine_threadsafe(awaitable_factory(), loop).result()
+
+
+def refuse_in_async_code():
+    """Raise if the calling thread runs an event loop, which a sync call would block."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        "This is a sync call made from async code, which would block its event loop; "
+        "use the async form (asend, aadd, adiscard) instead"
+    )
 
 
 def _process_loop():

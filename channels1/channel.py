@@ -3,6 +3,7 @@ and background jobs send to. Inside a consumer, sends wait until it has returned
 
 import asyncio
 import logging
+import time
 
 from channels.exceptions import ChannelFull
 
@@ -25,6 +26,7 @@ class _Destination:
     inside a consumer."""
 
     content_error = TypeError
+    send_now_method = "send_now"  # the layer's sync send, where it has one
 
     def __init__(self, name, alias=DEFAULT_CHANNEL_LAYER, channel_layer=None):
         self.name = name.decode("ascii") if isinstance(name, bytes) else name
@@ -49,13 +51,30 @@ class _Destination:
         Redis does not answer for up to ``REDIS_RETRY_TIMEOUT`` seconds."""
         self._check(content)
         if immediately or not hold(self, content):
-            _sync.call(lambda: _deliver_while_redis_returns(self, content))
+            _sync.refuse_in_async_code()
+            pauses = _retry_pauses()
+            while True:
+                try:
+                    return self._deliver_now(content)
+                except REDIS_UNREACHABLE:
+                    pause = next(pauses, None)
+                    if pause is None:
+                        raise
+                    time.sleep(pause)
 
     async def asend(self, content, immediately=False):
         """``send`` for async code."""
         self._check(content)
         if immediately or not hold(self, content):
             await _deliver_while_redis_returns(self, content)
+
+    def _deliver_now(self, content):
+        # The Redis layer on one host sends from this thread; other layers on the process loop.
+        layer = self.channel_layer
+        if getattr(layer, "sends_from_threads", False):
+            getattr(layer, self.send_now_method)(self.name, content)
+        else:
+            _sync.call(lambda: self._deliver(content))
 
     def _check(self, content):
         if not isinstance(content, dict):
@@ -89,6 +108,7 @@ class Group(_Destination):
     members over capacity are skipped."""
 
     content_error = ValueError  # as in 1.x, where Channel raised TypeError
+    send_now_method = "group_send_now"
 
     def add(self, channel):
         """Add a channel (a Channel or its name) to the group."""
@@ -156,14 +176,22 @@ async def _deliver_while_redis_returns(target, content):
 async def while_redis_returns(operation):
     """``await operation()``, tried again while Redis does not answer, for up to
     ``REDIS_RETRY_TIMEOUT`` seconds; then its error is raised."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + REDIS_RETRY_TIMEOUT
-    pause = 0.05
+    pauses = _retry_pauses()
     while True:
         try:
             return await operation()
         except REDIS_UNREACHABLE:
-            if loop.time() + pause > deadline:
+            pause = next(pauses, None)
+            if pause is None:
                 raise
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 1.0)
+
+
+def _retry_pauses():
+    """The pauses between tries of a send while Redis does not answer: from 0.05 s,
+    doubling up to 1 s, until ``REDIS_RETRY_TIMEOUT`` seconds have passed."""
+    deadline = time.monotonic() + REDIS_RETRY_TIMEOUT
+    pause = 0.05
+    while time.monotonic() + pause <= deadline:
+        yield pause
+        pause = min(pause * 2, 1.0)

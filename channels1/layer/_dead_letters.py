@@ -23,24 +23,46 @@ def is_wrong_type(error):
 def set_aside(layer, shards, key, reason, id=None, data=None, counted_as=None):
     """Record one unusable entry of ``key`` (its ``id`` in a stream, if any, and what
     it held); the caller acknowledges or drops it."""
-    what = f"entry {id.decode() if isinstance(id, bytes) else id}" if id is not None else "an entry"
-    logger.error("Set aside %s of %s: %s", what, key, reason)
-    layer.stats.count("set_aside", counted_as or key)
-    for command in _record(layer, key, reason, id, data):
+    for command in _set_aside_commands(layer, key, reason, id, data, counted_as):
         shards.batcher(command[1]).command(*command).add_done_callback(_log_failure)
+
+
+def set_aside_now(layer, client, key, reason, data=None):
+    """``set_aside()`` for sync code on one host, recorded at once with a blocking ``client``."""
+    pipe = client.pipeline(transaction=False)
+    for command in _set_aside_commands(layer, key, reason, None, data, None):
+        pipe.execute_command(*command)
+    pipe.execute()
 
 
 async def move_aside(layer, shards, key, reason):
     """Rename a whole key the layer cannot use (of the wrong type) out of the way, so
     that the channel or group starts afresh; recorded like an entry. The new name keeps
     the key's hash tag, so the key stays where it is."""
+    await shards.execute(_move_aside_commands(layer, key, reason), raise_on_error=False)  # gone already: nothing left to move
+
+
+def move_aside_now(layer, client, key, reason):
+    """``move_aside()`` for sync code on one host, with a blocking ``client``."""
+    pipe = client.pipeline(transaction=False)
+    for command in _move_aside_commands(layer, key, reason):
+        pipe.execute_command(*command)
+    pipe.execute(raise_on_error=False)
+
+
+def _set_aside_commands(layer, key, reason, id, data, counted_as):
+    what = f"entry {id.decode() if isinstance(id, bytes) else id}" if id is not None else "an entry"
+    logger.error("Set aside %s of %s: %s", what, key, reason)
+    layer.stats.count("set_aside", counted_as or key)
+    return _record(layer, key, reason, id, data)
+
+
+def _move_aside_commands(layer, key, reason):
     aside = f"{layer.prefix}:aside:{key}"
     logger.error("Moved %s aside to %s: %s", key, aside, reason)
     layer.stats.count("set_aside", key)
-    await shards.execute([
-        ("RENAME", key, aside), ("EXPIRE", aside, ASIDE_SECONDS),
-        *_record(layer, key, f"{reason}; moved to {aside}", None, None),
-    ], raise_on_error=False)  # gone already: nothing left to move
+    return [("RENAME", key, aside), ("EXPIRE", aside, ASIDE_SECONDS),
+            *_record(layer, key, f"{reason}; moved to {aside}", None, None)]
 
 
 def _record(layer, key, reason, id, data):

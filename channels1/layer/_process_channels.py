@@ -97,6 +97,8 @@ class ProcessChannels:
     def _take_queued_elsewhere(self, channel):
         """A message that the reader of another loop read for this channel while no
         receive was waiting for it anywhere."""
+        if len(self._layer._runtimes) < 2:
+            return None  # the usual case, checked without taking the layer's lock
         for other in self._layer._process_channels_of_loops():
             if other is not self:
                 queued = other._take_queued(channel)
@@ -231,8 +233,8 @@ class ProcessChannels:
                 layer.stats.count("expired", channel)
             logger.info("Dropped an expired message for %s", channels)
             return
+        layer.stats.count_each("received", channels)
         for channel in channels:
-            layer.stats.count("received", channel)
             self._hand_over(channel, (sent_ms, body))
 
     def _hand_over(self, channel, message):

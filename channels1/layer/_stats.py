@@ -2,6 +2,7 @@
 expired, dropped) per channel kind, kept in memory and taken in one go by the
 heartbeat that adds them to the totals in Redis."""
 
+import collections
 import threading
 import time
 
@@ -29,6 +30,13 @@ class Stats:
         key = f"{what}|{channel_label(channel)}"
         with self._lock:
             self._counts[key] = self._counts.get(key, 0) + amount
+
+    def count_each(self, what, channels):
+        """``count(what, channel)`` for each of ``channels``, under one lock."""
+        by_key = collections.Counter(f"{what}|{channel_label(channel)}" for channel in channels)
+        with self._lock:
+            for key, amount in by_key.items():
+                self._counts[key] = self._counts.get(key, 0) + amount
 
     def observe_latency(self, channel, seconds):
         """One consumer run on ``channel`` that took ``seconds``."""

@@ -3,6 +3,7 @@ need on top of it (many channels per receive, acknowledgements, redelivery)."""
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ from ._cluster import is_cluster_url
 from ._shards import SentinelConfig, Shards, tagged_key
 from ._stats import Stats, Summary
 from ._streams import Streams
+from ._sync_sends import SyncSends
 
 logger = logging.getLogger("channels1.layer")
 
@@ -87,6 +89,8 @@ class RedisChannelLayer(BaseChannelLayer):
         super().__init__(expiry=expiry, capacity=capacity)
         self.hosts = _parse_hosts(hosts)
         self.sentinel = SentinelConfig(sentinels, master_name, sentinel_kwargs) if sentinels else None
+        # Sync sends go from the calling thread on one plain host; elsewhere through the loop.
+        self.sends_from_threads = self.sentinel is None and len(self.hosts) == 1 and not is_cluster_url(self.hosts[0])
         if "{" in prefix or "}" in prefix:
             raise ValueError(f"prefix cannot contain braces: they would change where keys live ({prefix!r})")
         self.prefix = prefix
@@ -129,18 +133,47 @@ class RedisChannelLayer(BaseChannelLayer):
         position, for ``untaken()``), or None on a process-specific channel."""
         self._check_channel_name(channel)
         runtime = await self._runtime()
+        key, kind, data, now = self._write_of(channel, message)
+        sent = await runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+        return self._sent(channel, kind, sent)
+
+    def send_now(self, channel, message):
+        """``send()`` for sync code, made on the calling thread: one blocking round
+        trip, no event loop involved. Raises ChannelFull at capacity."""
+        self._check_channel_name(channel)
+        sync_sends = self._sync_sends
+        sync_sends.set_clock()  # before the send's timestamp is taken
+        key, kind, data, now = self._write_of(channel, message)
+        sent = sync_sends.send(key, kind, self.get_capacity(channel), data, now)
+        self._sent(channel, kind, sent)
+
+    def group_send_now(self, group, message):
+        """``group_send()`` for sync code, made on the calling thread."""
+        self.require_valid_group_name(group)
+        self._sync_sends.group_send(self._group_key(group), pack_message(group, message, self.max_message_size,
+                                                                           self.crypter), group)
+
+    def _write_of(self, channel, message):
+        """What a send of ``message`` to ``channel`` writes: (key, kind, data, now_ms)."""
         body = pack_message(channel, message, self.max_message_size, self.crypter)
         now = self._now_ms()
         if "!" in channel:
-            key, kind, data = self._process_key(channel), "l", pack_envelope(now, channel, body)
-        else:
-            key, kind, data = self._stream_key(channel), "s", body
-        sent = await runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+            return self._process_key(channel), "l", pack_envelope(now, channel, body), now
+        return self._stream_key(channel), "s", body, now
+
+    def _sent(self, channel, kind, sent):
         if not sent:
             self.stats.count("full", channel)
             raise ChannelFull(f"Channel {channel!r} is at its capacity of {self.get_capacity(channel)}")
         self.stats.count("sent", channel)
         return sent if kind == "s" else None
+
+    @functools.cached_property
+    def _sync_sends(self):
+        if not self.sends_from_threads:
+            raise RuntimeError("sends from the calling thread need one plain Redis host; "
+                               "on several hosts, a cluster or Sentinels send through the event loop")
+        return SyncSends(self)
 
     async def untaken(self, channel, positions):
         """The positions (from ``send_tracked()``) of messages that still wait in the
@@ -216,32 +249,46 @@ class RedisChannelLayer(BaseChannelLayer):
                 raise
             await move_aside(self, runtime.shards, key, "not a sorted set of members")
             members = []
+        sends = self._group_writes(members, body, now, lambda member: self._member_channel(runtime, key, member))
+        results = await asyncio.gather(*(
+            runtime.shards.batcher(target).send(target, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
+            for channel, _, target, kind, data in sends
+        ))
+        skipped = 0
+        for members in self._group_sent(sends, results):
+            skipped += len(members)
+            if "!" in members[0]:
+                skipped -= await self._dead_members.remove(runtime.shards, group, key, members)
+        if skipped:
+            self._skipped_members.add(group, skipped)
+
+    def _group_writes(self, members, body, now, member_channel):
+        """The writes of a group send: (channel, its members, key, kind, data) for each
+        normal channel and one for each process (an envelope addressing its members)."""
         by_process = {}
         sends = []
         for member in members:
-            channel = self._member_channel(runtime, key, member)
+            channel = member_channel(member)
             if channel is None:
                 continue
             if "!" in channel:
                 by_process.setdefault(self._process_key(channel), []).append(channel)
             else:
-                sends.append((channel, 1, self._stream_key(channel), "s", body))
+                sends.append((channel, [channel], self._stream_key(channel), "s", body))
         for process_key, channels in by_process.items():
             data = pack_envelope(now, channels, body)
-            sends.append((channels[0], len(channels), process_key, "l", data))
-        results = await asyncio.gather(*(
-            runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
-            for channel, _, key, kind, data in sends
-        ))
-        for (channel, count, _, _, _), sent in zip(sends, results):
-            self.stats.count("sent" if sent else "full", channel, count)
-        skipped = sum(count for (_, count, _, _, _), sent in zip(sends, results) if not sent)
-        if skipped:
-            for (_, _, target, kind, _), sent in zip(sends, results):
-                if kind == "l" and not sent:
-                    skipped -= await self._dead_members.remove(runtime.shards, group, key, by_process[target])
-        if skipped:
-            self._skipped_members.add(group, skipped)
+            sends.append((channels[0], channels, process_key, "l", data))
+        return sends
+
+    def _group_sent(self, sends, results):
+        """Count the writes of a group send; the members of each write that found its
+        channel or list full."""
+        full = []
+        for (channel, members, _, _, _), sent in zip(sends, results):
+            self.stats.count("sent" if sent else "full", channel, len(members))
+            if not sent:
+                full.append(members)
+        return full
 
     async def flush(self):
         """Delete everything under this layer's prefix, and what the layer's event
@@ -268,6 +315,9 @@ class RedisChannelLayer(BaseChannelLayer):
                 asyncio.run_coroutine_threadsafe(self._close_runtime(runtime), runtime.loop)
                 closing.append(asyncio.wrap_future(runtime.closed))
             # A loop neither running nor closed closes its runtime when it is closed.
+        sync_sends = self.__dict__.pop("_sync_sends", None)
+        if sync_sends is not None:
+            sync_sends.close()
         await asyncio.gather(*closing)
 
     close_pools = close  # the name channels_redis gives it, which projects call

@@ -1,5 +1,5 @@
 """Channel and Group used from plain sync code, threads and async code, on a real
-Redis: sends go out at once outside consumers, through one process-wide loop."""
+Redis: sends go out at once outside consumers, from the calling thread."""
 
 import asyncio
 import threading
@@ -39,7 +39,7 @@ def test_group_add_send_discard_from_sync_code(channel_layer_settings):
     assert receive(layer, gone) == {"direct": True}
 
 
-def test_sends_from_many_threads_share_one_loop(channel_layer_settings):
+def test_sends_from_many_threads_all_arrive(channel_layer_settings):
     errors = []
 
     def send_some(start):
@@ -55,10 +55,23 @@ def test_sends_from_many_threads_share_one_loop(channel_layer_settings):
     for thread in threads:
         thread.join()
     assert not errors
-    assert _sync._loop is not None
     layer = RedisChannelLayer(**channel_layer_settings)
     got = sorted(receive(layer, "from.threads")["i"] for _ in range(100))
     assert got == list(range(100))
+
+
+def test_sync_sends_are_made_on_the_calling_thread_without_the_process_loop(channel_layer_settings, monkeypatch):
+    def no_loop(awaitable_factory):
+        raise AssertionError("a sync send went through the process loop")
+
+    layer = RedisChannelLayer(**channel_layer_settings)
+    member = asyncio.run(layer.new_channel())
+    Group("direct").add(member)
+    monkeypatch.setattr(_sync, "call", no_loop)
+    Channel("direct").send({"n": 1})
+    Group("direct").send({"n": 2})
+    assert receive(RedisChannelLayer(**channel_layer_settings), "direct") == {"n": 1}
+    assert receive(layer, member) == {"n": 2}
 
 
 async def test_async_code_uses_asend_and_is_told_so_otherwise(channel_layer_settings):

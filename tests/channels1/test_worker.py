@@ -250,6 +250,8 @@ async def test_immediately_sends_before_the_consumer_returns(run_worker, client,
     await run_worker()
     reply = await client("test.immediate")
     assert await client.receive(reply) == {"text": "now"}
+    # The reply can arrive before the consumer's thread records its send.
+    await until(lambda: calls, "the consumer's record of its send")
     assert calls == ["sent"]  # the consumer still waits at the gate
     closed_gate.set()
     await until(lambda: calls == ["sent", "returned"], "the consumer's return")

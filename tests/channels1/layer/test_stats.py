@@ -30,3 +30,10 @@ def test_counts_given_back_go_out_with_the_next_take():
     stats.give_back(taken)
     assert stats.take() == {"sent|chat": 3}
     assert stats.take() == {}
+
+
+def test_counting_each_of_many_channels_adds_them_by_kind():
+    stats = Stats()
+    stats.count("received", "daphne.response.0a1b2c!x")
+    stats.count_each("received", ["daphne.response.0a1b2c!y", "daphne.response.9f8e7d!z", "chat"])
+    assert stats.take() == {"received|daphne.response!": 3, "received|chat": 1}
