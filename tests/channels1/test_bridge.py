@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from channels1.bridge import WebSocketBridge, parse_reply
 from channels1.layer import RedisChannelLayer
+from channels1.layer.keys import stats_key
 from channels1.redis_server import RedisServer
 from channels1.testing import PROJECT_ROOT
 
@@ -473,7 +474,7 @@ async def test_receive_channel_full_for_longer_than_the_full_timeout_closes_with
     # The lost frame is counted (the Daphne's heartbeat stores its counts).
     totals = redis.Redis.from_url(tight_worker.layer.hosts[0])
     deadline = time.monotonic() + 30
-    while not totals.hget(f"{tight_worker.layer.prefix}:stats", "dropped|websocket.receive"):
+    while not totals.hget(stats_key(tight_worker.layer.prefix), "dropped|websocket.receive"):
         assert time.monotonic() < deadline, "the lost frame was not counted as dropped"
         await asyncio.sleep(0.1)
     totals.close()

@@ -12,6 +12,7 @@ import redis
 from channels1 import Channel, Group, route
 from channels1.exceptions import ChannelFull, ConsumeLater, DenyConnection, WebsocketCloseException
 from channels1.layer import RedisChannelLayer
+from channels1.layer.keys import stats_key
 from channels1.routing import Router
 from channels1.signals import consumer_finished, consumer_started
 from channels1.sync_layer import ChannelLayer
@@ -266,6 +267,7 @@ async def test_consume_later_puts_the_message_back_at_most_ten_times(run_worker,
                 break
             await asyncio.sleep(0.05)
     assert calls == list(range(11))
+    assert "Dropped message on test.later" in caplog.text
     await until(lambda: _counted(worker.channel_layer, "dropped|test.later") == 1, "the dropped message counted")
 
 
@@ -273,9 +275,8 @@ def _counted(layer, field):
     """A count of the layer's: what its heartbeats stored in Redis plus what it holds."""
     held = layer.stats.take()
     layer.stats.give_back(held)
-    stored = redis.Redis.from_url(layer.hosts[0]).hget(f"{layer.prefix}:stats", field)
+    stored = redis.Redis.from_url(layer.hosts[0]).hget(stats_key(layer.prefix), field)
     return held.get(field, 0) + int(stored or 0)
-    assert "Dropped message on test.later" in caplog.text
 
 
 async def test_deny_connection_on_connect_closes_the_socket(run_worker, client):

@@ -180,7 +180,7 @@ async def test_a_chat_line_delivered_again_after_a_worker_stalled_is_stored_and_
     await asyncio.to_thread(system.start, 2)
     carol = await asyncio.to_thread(lambda: Browser(system).login_as_new_user("carol", "carol-secret-1"))
     server = redis.Redis.from_url(system.env["REDIS_URL"])
-    stream = f"{system.prefix}:c:websocket.receive"
+    stream = f"{system.prefix}:c:{{websocket.receive}}"
     socket, _ = await join(system, carol, "stalls")
     async with socket:
         for attempt in range(5):

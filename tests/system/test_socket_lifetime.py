@@ -67,13 +67,13 @@ async def test_a_connect_that_timed_out_is_not_run_after_its_disconnect(make_sys
         await asyncio.to_thread(system.wait_for_log, system.workers[0],
                                 "Skipped websocket.connect of daphne.response.", 60)
     assert "with grouped_connect" not in system.log(system.workers[0])
-    assert not server.exists(f"{system.prefix}:g:late.room")
+    assert not server.exists(f"{system.prefix}:g:{{late.room}}")
     server.close()
 
 
 async def test_a_closed_socket_leaves_its_groups_even_without_a_disconnect_consumer(system):
     server = redis.Redis.from_url(system.env["REDIS_URL"])
-    group = f"{system.prefix}:g:forgotten.room"
+    group = f"{system.prefix}:g:{{forgotten.room}}"
     async with connect(system.ws_url("/ws/test/grouped/?group=forgotten.room")):
         await asyncio.to_thread(wait_for, lambda: server.zcard(group) == 1, what="the socket in its group")
     await asyncio.to_thread(wait_for, lambda: server.zcard(group) == 0, what="the closed socket out of its group")
