@@ -40,6 +40,7 @@ class ProcessChannels:
         self._readers = {}  # host index -> its _Reader
         self._stopping = False
         self._last_sweep = time.monotonic()
+        self._flushed_ms = 0  # messages sent before it were flushed
 
     async def receive(self, channel):
         """The next message of a process-specific channel, waiting if needed; one
@@ -123,9 +124,11 @@ class ProcessChannels:
             self._known.clear()
         self._known.add(channel)
 
-    def forget_unread(self):
-        """The lists were deleted: messages read from them and not received go too."""
+    def forget_unread(self, flushed_ms):
+        """The lists were deleted: messages read from them and not received go too, and
+        so do those sent before the flush that a read in flight brings in after it."""
         with self._lock:
+            self._flushed_ms = flushed_ms
             self._queues.clear()
 
     async def stop(self):
@@ -228,6 +231,8 @@ class ProcessChannels:
 
     def _dispatch(self, sent_ms, channels, body):
         layer = self._layer
+        if sent_ms < self._flushed_ms:
+            return
         if layer._expired(sent_ms):
             for channel in channels:
                 layer.stats.count("expired", channel)

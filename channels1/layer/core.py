@@ -294,12 +294,13 @@ class RedisChannelLayer(BaseChannelLayer):
         """Delete everything under this layer's prefix, and what the layer's event
         loops read from it and hold in memory. Usable from any event loop."""
         runtime = await self._runtime()
+        flushed_ms = self._now_ms()
         for client in runtime.shards.clients:
             keys = [key async for key in client.scan_iter(match=f"{self.prefix}:*", count=1000)]
             for start in range(0, len(keys), 1000):
                 await client.unlink(*keys[start:start + 1000])
         for other in self._live_runtimes():
-            other.forget_unread()
+            other.forget_unread(flushed_ms)
 
     async def close(self):
         """Stop the readers (by flag, never by cancelling a read), hand back what
@@ -559,11 +560,11 @@ class _Runtime:
             if not self.closed.done():
                 self.closed.set_result(None)
 
-    def forget_unread(self):
-        """Drop what was read and is held in memory, after a flush; called from any
-        thread: each step is one atomic operation on a builtin container."""
+    def forget_unread(self, flushed_ms):
+        """Drop what was read and is held in memory, after a flush at ``flushed_ms``;
+        called from any thread: each step is one atomic operation on a builtin container."""
         self.streams.forget_unread()
-        self.process_channels.forget_unread()
+        self.process_channels.forget_unread(flushed_ms)
 
 
 def _parse_hosts(hosts):

@@ -236,3 +236,15 @@ def test_close_and_flush_work_from_another_loop(make_layer, layer_redis):
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+
+
+async def test_a_message_a_read_in_flight_brings_in_after_a_flush_is_flushed_too(make_layer):
+    layer = make_layer()
+    name = await layer.new_channel()
+    process_channels = (await layer._runtime()).process_channels
+    sent_before = layer._now_ms() - 1
+    await layer.flush()
+    # As a read that Redis answered before the flush hands its message in after it.
+    process_channels._dispatch(sent_before, [name], pack_message(name, {"i": 0}, layer.max_message_size))
+    process_channels._dispatch(layer._now_ms() + 1, [name], pack_message(name, {"i": 1}, layer.max_message_size))
+    assert await asyncio.wait_for(layer.receive(name), RECEIVE_TIMEOUT) == {"i": 1}
