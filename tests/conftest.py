@@ -107,4 +107,4 @@ def tailf(settings, rq_settings, tmp_path):
     if job is not None:
         job.delete()
     keys = log_files.Keys(file_id)
-    log_files.connection().delete(keys.viewers, keys.joining, keys.running, keys.starting, keys.job, keys.runs)
+    log_files.connection().delete(keys.viewers, keys.joining, keys.running, keys.starting, keys.job)

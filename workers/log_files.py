@@ -3,6 +3,7 @@ its RQ job ids, its group, its keys, and the frames its sockets get."""
 
 import json
 import logging
+import uuid
 
 import django_rq
 from django.conf import settings
@@ -30,10 +31,12 @@ def file_id_of(text):
     return file_id if str(file_id) == str(text) and file_id in files() else None
 
 
-def job_id(file_id, run):
-    """The RQ job id of the file's ``run``-th job. Each run has its own id, so a job
-    that is still being finished by RQ never shares its record with the next one."""
-    return f"tailf-{file_id}-{run}"
+def new_job_id(file_id):
+    """An RQ job id for a new run of the file's job. Each run has its own, unique in the
+    whole Redis (RQ's ids are not under the layer's prefix, and other deployments or
+    test systems may share the server), so that no run shares its record with another:
+    not with the one RQ is still finishing, nor with another system's."""
+    return f"tailf-{file_id}-{uuid.uuid4().hex[:12]}"
 
 
 def group_name(file_id):
@@ -77,7 +80,6 @@ class Keys:
         self.running = f"{base}:running"    # the running job's token, with a short expiry
         self.starting = f"{base}:starting"  # set while a job is enqueued but not yet running
         self.job = f"{base}:job"            # the RQ job id of the latest run
-        self.runs = f"{base}:runs"          # counts the runs, numbering their job ids
 
 
 def frame(**data):

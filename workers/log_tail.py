@@ -1,4 +1,4 @@
-"""The live log tail's RQ job: one job per file at a time (ids ``tailf-<id>-<run>``, queue ``tailf``)
+"""The live log tail's RQ job: one job per file at a time (ids ``tailf-<id>-<random>``, queue ``tailf``)
 follows it and sends its lines to the group ``tailf.<id>``, welcoming each new viewer
 with the last lines, until no viewer is left."""
 

@@ -10,7 +10,7 @@ from rq.job import Job, JobStatus
 
 from channels1 import Group
 
-from .log_files import QUEUE, Keys, connection, files, frame, group_name, job_id, send_to_viewer
+from .log_files import QUEUE, Keys, connection, files, frame, group_name, new_job_id, send_to_viewer
 from .log_tail import tail
 
 logger = logging.getLogger("tracker.demo")
@@ -93,11 +93,11 @@ def ensure_job(file_id):
         return None
     if not conn.set(keys.starting, "1", nx=True, ex=STARTING_TTL):
         return None
-    new_job_id = job_id(file_id, conn.incr(keys.runs))
-    conn.set(keys.job, new_job_id, ex=KEY_TTL)
-    logger.info("starting the tail job for log file %s (%s)", file_id, new_job_id)
+    job_id = new_job_id(file_id)
+    conn.set(keys.job, job_id, ex=KEY_TTL)
+    logger.info("starting the tail job for log file %s (%s)", file_id, job_id)
     return django_rq.get_queue(QUEUE).enqueue(
-        tail, file_id, job_id=new_job_id, job_timeout=-1, result_ttl=600, failure_ttl=86400,
+        tail, file_id, job_id=job_id, job_timeout=-1, result_ttl=600, failure_ttl=86400,
         description=f"tail -F {files().get(file_id)}",
     )
 

@@ -40,3 +40,20 @@ def test_a_new_run_never_shares_its_rq_record_with_the_run_that_is_ending(tailf)
     assert next_run is not None and next_run.id != ending.id
     ending.set_status(JobStatus.FINISHED)  # RQ finishes the ending run
     assert log_tail_viewers.job_status(tailf) == "queued"
+
+
+def test_two_systems_sharing_a_redis_never_share_a_job_id(tailf, settings):
+    """RQ's job ids are not under the layer's prefix: a run of another system on the
+    same server must not take (or overwrite) this system's job record."""
+    first = log_tail_viewers.ensure_job(tailf)
+    layers = settings.CHANNEL_LAYERS
+    settings.CHANNEL_LAYERS = {"default": {**layers["default"], "CONFIG": {
+        **layers["default"].get("CONFIG", {}), "prefix": "another-system"}}}
+    try:
+        other = log_tail_viewers.ensure_job(tailf)
+        assert other is not None and other.id != first.id
+        other.delete()
+        keys = log_files.Keys(tailf)
+        log_files.connection().delete(keys.starting, keys.job)
+    finally:
+        settings.CHANNEL_LAYERS = layers
