@@ -25,7 +25,10 @@ answered a full `websocket.connect` channel with HTTP 503 and a full
   so that TCP pushes back on a client sending faster than the application takes its
   frames (Daphne 4 queues them without limit), and reads again once it caught up;
 - answers a frame over the size limit with close code 1009 and invalid UTF-8 with
-  1007 (autobahn's `failByDrop=False`), where Daphne 4 resets the TCP connection.
+  1007 (autobahn's `failByDrop=False`), where Daphne 4 resets the TCP connection;
+- drops a frame sent to a socket in its closing handshake, as Daphne drops one sent
+  after the socket ended: between the client's close frame and the end of the TCP
+  connection, autobahn raised on it and Daphne logged a traceback.
 
 Everything else goes to Daphne's own code unchanged. Importing daphne.server
 installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
@@ -105,6 +108,8 @@ def install():
                 raise ValueError("websocket.http.response.body without websocket.http.response.start")
             if not message.get("more_body", False):
                 deny(self, status)
+        elif kind == "websocket.send" and self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
+            return
         else:
             handle_reply(self, message)
 
