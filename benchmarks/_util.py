@@ -190,13 +190,22 @@ def progress(text):
     print(text, file=sys.stderr, flush=True)
 
 
-def argument_parser(name, doc, quick_help):
-    """The parser of ``python -m benchmarks.<name>`` with the options every benchmark has."""
+def main(argv, name, doc, quick_help, settings_class, run, summarize, format_report, options=(), prefixes=()):
+    """``python -m benchmarks.<name>``: the options every benchmark has, plus
+    ``options`` ((flag, type, help) each, the flag naming a field of ``settings_class``);
+    the default or ``quick()`` settings with the values given put in, run and reported."""
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.splitlines()[0])
     parser.add_argument("--runs", type=int, help="runs per case (default 3, or 1 with --quick)")
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    return parser
+    for flag, kind, help_text in options:
+        parser.add_argument(flag, type=kind, help=help_text)
+    given = parser.parse_args(argv)
+    settings = settings_class.quick() if given.quick else settings_class()
+    fields = ["runs", *(flag.removeprefix("--").replace("-", "_") for flag, _, _ in options)]
+    changes = {field: getattr(given, field) for field in fields if getattr(given, field)}
+    return run_and_report(name, dataclasses.replace(settings, **changes), run, summarize, format_report,
+                          given.json, prefixes)
 
 
 def run_and_report(name, settings, run, summarize, format_report, json_path=None, prefixes=()):

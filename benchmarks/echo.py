@@ -505,24 +505,14 @@ def _numbers(text):
 
 
 def main(argv=None):
-    parser = _util.argument_parser("echo", __doc__, "a small smoke run, under a minute")
-    parser.add_argument("--duration", type=float, help="measured seconds per case (default 4, or 1.5 with --quick)")
-    parser.add_argument("--threads", help=f"runworker --threads, comma-separated (default {WORKER_THREADS})")
-    parser.add_argument("--workers", help="worker process counts, comma-separated (default 1,2,4)")
-    parser.add_argument("--clients", help="concurrent client counts, comma-separated (default 1,10,50)")
-    parser.add_argument("--client-processes", type=int, help="processes the clients are spread over (default 1)")
-    options = parser.parse_args(argv)
-    settings = Settings.quick() if options.quick else Settings()
-    changes = {
-        "runs": options.runs,
-        "duration": options.duration,
-        "threads": _numbers(options.threads),
-        "workers": _numbers(options.workers),
-        "clients": _numbers(options.clients),
-        "client_processes": options.client_processes,
-    }
-    settings = dataclasses.replace(settings, **{key: value for key, value in changes.items() if value})
-    return _util.run_and_report("echo", settings, run, summarize, format_report, options.json)
+    return _util.main(argv, "echo", __doc__, "a small smoke run, under a minute", Settings, run, summarize,
+                      format_report, options=[
+                          ("--duration", float, "measured seconds per case (default 4, or 1.5 with --quick)"),
+                          ("--threads", _numbers, f"runworker --threads, comma-separated (default {WORKER_THREADS})"),
+                          ("--workers", _numbers, "worker process counts, comma-separated (default 1,2,4)"),
+                          ("--clients", _numbers, "concurrent client counts, comma-separated (default 1,10,50)"),
+                          ("--client-processes", int, "processes the clients are spread over (default 1)"),
+                      ])
 
 
 if __name__ == "__main__":

@@ -155,11 +155,8 @@ def format_report(rows, settings, machine):
 
 
 def main(argv=None):
-    parser = _util.argument_parser("http_workers", __doc__, "2 s per case, one run")
-    options = parser.parse_args(argv)
-    settings = Settings.quick(options.runs or 1) if options.quick else Settings(
-        **({"runs": options.runs} if options.runs else {}))
-    return _util.run_and_report("http_workers", settings, run, summarize, format_report, options.json)
+    return _util.main(argv, "http_workers", __doc__, "2 s per case, one run", Settings, run, summarize,
+                      format_report)
 
 
 if __name__ == "__main__":

@@ -700,16 +700,9 @@ def format_report(rows, settings, machine):
 
 
 def main(argv=None):
-    parser = _util.argument_parser("layer", __doc__, "a small smoke run, well under a minute")
-    parser.add_argument("--messages", type=int, help="messages per throughput run (default 10000)")
-    options = parser.parse_args(argv)
-    settings = Settings.quick() if options.quick else Settings()
-    if options.runs:
-        settings = dataclasses.replace(settings, runs=options.runs)
-    if options.messages:
-        settings = dataclasses.replace(settings, messages=options.messages)
-    return _util.run_and_report("layer", settings, run, summarize, format_report, options.json,
-                                prefixes=PREFIXES.values())
+    return _util.main(argv, "layer", __doc__, "a small smoke run, well under a minute", Settings, run, summarize, format_report,
+                      options=[("--messages", int, "messages per throughput run (default 10000)")],
+                      prefixes=PREFIXES.values())
 
 
 if __name__ == "__main__":

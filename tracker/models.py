@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from . import geo
+from . import _alert_query, geo
 
 
 class Severity(models.TextChoices):
@@ -71,8 +71,9 @@ class Incident(models.Model):
         it is closed."""
         if self.closed:
             return []
-        candidates = AreaOfInterest.objects.around(self.lon, self.lat).filter(severity__in=self.alert_severities)
-        return [area for area in candidates if area.contains(self.lon, self.lat)]
+        lon, lat = self.lon, self.lat
+        candidates = _alert_query.candidates(AreaOfInterest.objects, lon, lat, self.alert_severities)
+        return [area for area in candidates if area.contains(lon, lat)]
 
 
 class AreaQuerySet(models.QuerySet):

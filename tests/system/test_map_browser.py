@@ -1,7 +1,8 @@
 """The live map in headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright): an incident created by another client appears as a marker with its
-alert within 2 s, and goes away when deleted or closed; after a reconnect the map
-loads again what changed while it was offline. A screenshot goes to artifacts/."""
+alert within 2 s, and goes away when deleted or closed; on a phone its alert toast
+leaves the legend readable; after a reconnect the map loads again what changed while
+it was offline. A screenshot goes to artifacts/."""
 
 import re
 import subprocess
@@ -85,6 +86,24 @@ def test_a_closed_incident_leaves_the_map(reporter, map_page):
     post_form(reporter, f"/incidents/{incident_id(page, 'Fallen tree')}/edit/", {**fields, "closed": "on"})
     page.wait_for_selector(marker, state="detached", timeout=10_000)
     assert page.text_content("#status") == "live"
+
+
+OVERLAP = """([first, second]) => {
+  const [a, b] = [document.querySelector(first), document.querySelector(second)].map((e) => e.getBoundingClientRect());
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}"""
+
+
+def test_on_a_phone_an_alert_toast_leaves_the_map_legend_readable(reporter, map_page):
+    page = map_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    post_form(reporter, "/incidents/new/", {"name": "Loose cable", "severity": "HI", "lon": "2.7", "lat": "48.3"})
+    page.wait_for_selector(".toast:has-text('Loose cable')", timeout=10_000)
+    for map_edge in ("start", "end"):  # the map's top, then its bottom, at the screen's edge
+        page.evaluate(f"document.getElementById('map').scrollIntoView({{block: {map_edge!r}}})")
+        assert page.locator(".toast").is_visible() and page.locator(".legend").is_visible()
+        assert not page.evaluate(OVERLAP, [".toast", ".legend"]), f"the toast covers the legend ({map_edge})"
+    post_form(reporter, f"/incidents/{incident_id(page, 'Loose cable')}/delete/", {})
 
 
 # Run by a shell started in advance, so that the page stays offline only briefly.

@@ -1,6 +1,7 @@
 """The pages people use, in headless Chromium with real Daphne and workers: chat with
-presence, history after a reload and your own lines marked; the other pages at
-desktop and phone widths (screenshots in artifacts/, 1280 and 390 px)."""
+presence, a notice while the room is empty, history after a reload and your own lines
+marked; the other pages at desktop and phone widths (screenshots in artifacts/, 1280
+and 390 px)."""
 
 import pytest
 
@@ -20,6 +21,11 @@ def lines(page):
     return page.locator("#log .line .text").all_text_contents()
 
 
+def empty_log_notice(page):
+    """What the chat log shows while it has no line (CSS generated text), or 'none'."""
+    return page.evaluate("getComputedStyle(document.getElementById('log'), '::before').content")
+
+
 def test_chat_shows_who_is_there_marks_your_lines_and_keeps_history(system, users, chromium):
     ann = open_page(chromium, system, *ANN, ROOM_PATH)
     ben = open_page(chromium, system, *BEN, ROOM_PATH)
@@ -28,12 +34,14 @@ def test_chat_shows_who_is_there_marks_your_lines_and_keeps_history(system, user
     for page in (ann, ben):
         page.wait_for_function("document.querySelectorAll('#present li').length === 2", timeout=10_000)
     assert ann.locator("#present li").all_text_contents() == ["chat-ann (you)", "chat-ben"]
+    assert empty_log_notice(ann) == '"No messages here yet."'
 
     for text in ["hello from the night shift", "second line", "third line"]:
         ann.fill("#message", text)
         ann.press("#message", "Enter")
     ben.wait_for_selector("#log .line:has-text('third line')", timeout=10_000)
     assert lines(ben) == ["hello from the night shift", "second line", "third line"]
+    assert empty_log_notice(ben) == "none"
     assert ann.locator("#log .line.mine").count() == 3 and ben.locator("#log .line.mine").count() == 0
     assert ben.locator("#log .line time").count() == 3
 
