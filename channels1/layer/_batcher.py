@@ -22,8 +22,9 @@ class Batcher:
     """Queues sends and commands; everything queued while a round trip is in flight
     goes out together in the next one. Order of submission is kept."""
 
-    def __init__(self, client):
+    def __init__(self, client, replica_acks=None, label=""):
         self._client = client
+        self._replica_acks, self._label = replica_acks, label
         self._connection = None
         self._sends = []
         self._commands = []
@@ -95,12 +96,15 @@ class Batcher:
             for _, kind, capacity, data, _, _, _ in group:
                 args += (kind, capacity, data)
             batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))
+        wait = self._replica_wait()
         try:
-            replies = await self._execute_again_on_failure(batch)
+            replies = await self._execute_again_on_failure(batch + [wait] if wait else batch)
         except Exception as error:
             for future in futures + [send[-1] for send in sends]:
                 _fail(future, error)
             return
+        if wait:
+            self._replica_acks.settle(self._label, replies.pop())
         for group, reply in zip(groups, replies[len(futures):]):
             self._settle_sends(group, reply)
         for future, reply in zip(futures, replies):
@@ -122,6 +126,10 @@ class Batcher:
                 logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection",
                                len(batch), error)
                 await asyncio.sleep(WRITE_RETRY_PAUSE * attempt)
+
+    def _replica_wait(self):
+        """The WAIT that ends the batch, if replicas are to confirm it."""
+        return self._replica_acks.command(self._label) if self._replica_acks else None
 
     def _send_groups(self, sends):
         """The sends that one script call may carry together: all of them, on one host."""
