@@ -7,6 +7,7 @@ import logging
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError
 
 from ._scripts import SEND
+from ._send_once import SEND_ONCE, send_call
 
 # The consumer group that reads every normal channel's stream.
 GROUP = "receivers"
@@ -95,7 +96,7 @@ class Batcher:
             args = [group[-1][4], group[-1][5], GROUP]
             for _, kind, capacity, data, _, _, _ in group:
                 args += (kind, capacity, data)
-            batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))
+            batch.append(send_call(keys, args, once=self._replica_acks is not None))
         wait = self._replica_wait()
         try:
             replies = await self._execute_again_on_failure(batch + [wait] if wait else batch)
@@ -117,11 +118,12 @@ class Batcher:
         """Write a batch; if its connection fails (the server restarted, or failed over
         behind Sentinels), write it again on a fresh one, up to WRITE_ATTEMPTS times,
         so that a write is not lost for a connection that died before it."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        attempts = self._replica_acks.write_attempts if self._replica_acks else WRITE_ATTEMPTS
+        for attempt in range(1, attempts + 1):
             try:
                 return await self._execute(batch)
             except ConnectionError as error:
-                if attempt == WRITE_ATTEMPTS:
+                if attempt == attempts:
                     raise
                 logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection",
                                len(batch), error)
@@ -139,6 +141,7 @@ class Batcher:
         if isinstance(reply, NoScriptError):
             # The server restarted or flushed its scripts: nothing was sent.
             self._commands.insert(0, (("SCRIPT LOAD", SEND.source), _logged_future()))
+            self._commands.insert(0, (("SCRIPT LOAD", SEND_ONCE.source), _logged_future()))
             self._sends[:0] = sends
         elif isinstance(reply, Exception):
             for send in sends:

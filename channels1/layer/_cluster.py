@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio.cluster
 from redis.crc import key_slot
+from redis.exceptions import ClusterDownError, ConnectionError, TimeoutError, TryAgainError
 
 from ._batcher import Batcher
 
@@ -70,6 +71,8 @@ class ClusterBatcher(Batcher):
                 replies[index] = reply
             for node, reply in zip(waits, executed[len(queued):]):
                 self._replica_acks.settle(node, reply)
+            if self._replica_acks:
+                _raise_if_a_node_failed(replies)
         return replies
 
     def _queue_replica_waits(self, pipe, commands):
@@ -90,3 +93,12 @@ class ClusterBatcher(Batcher):
 
     async def close(self):
         await self.drained()
+
+
+def _raise_if_a_node_failed(replies):
+    """Fail the batch if a node was out of reach (it died, or its replica is taking
+    over), so that it is written again: its sends carry tokens, the rest repeats
+    harmlessly."""
+    for reply in replies:
+        if isinstance(reply, (ConnectionError, TimeoutError, ClusterDownError, TryAgainError)):
+            raise ConnectionError(f"a cluster node failed: {reply}")

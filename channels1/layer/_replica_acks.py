@@ -16,7 +16,11 @@ RECHECK_SECONDS = 5.0
 
 class ReplicaAcks:
     """Builds the WAIT that ends a batch to one server and reads its reply:
-    ``replicas`` to confirm within ``timeout`` seconds."""
+    ``replicas`` to confirm within ``timeout`` seconds. A batch is written again
+    (its sends once only) for as long as a failover takes: pauses of 0.25 s, 0.5 s...
+    up to ``write_attempts`` tries, 11 s in all."""
+
+    write_attempts = 10
 
     def __init__(self, replicas, timeout):
         self.replicas = int(replicas)

@@ -25,6 +25,7 @@ from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
 from ._replica_acks import ReplicaAcks
+from ._send_once import SEND_ONCE
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
 from ._cluster import is_cluster_url
 from ._shards import SentinelConfig, Shards, tagged_key
@@ -600,5 +601,5 @@ def _parse_hosts(hosts):
 
 
 async def _load_scripts(client):
-    for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
+    for script in (SEND, SEND_ONCE, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
         await script.load(client)

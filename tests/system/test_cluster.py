@@ -1,18 +1,21 @@
 """Daphne and two workers with their channel layer on a Redis Cluster of three
 primaries (the cache and RQ stay on the test Redis): sockets, group sends from
-another process, and `channels_status` reading every primary."""
+another process, `channels_status` reading every primary, and a primary SIGKILLed
+mid-traffic while every message is counted."""
 
 import asyncio
 import json
 import time
 
 import pytest
+import redis.cluster
 from websockets.asyncio.client import connect
 
 from channels1.layer._cluster import slot_of
 from channels1.redis_server import LocalCluster
 
 from .conftest import System
+from .counting import Traffic, layer_is_empty
 
 GROUPS = [f"cluster.room{n}" for n in range(6)]
 
@@ -25,16 +28,22 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def clustered(redis_url, cluster, tmp_path_factory):
-    running = System(redis_url, tmp_path_factory.mktemp("clustered"), env={"CHANNEL_LAYER_URLS": ",".join(cluster.urls)})
+    running = start_on(cluster, redis_url, tmp_path_factory.mktemp("clustered"))
     try:
-        yield running.start()
+        yield running
     finally:
         running.stop()
 
 
+def start_on(cluster, redis_url, directory, env=None, **options):
+    running = System(redis_url, directory, env={"CHANNEL_LAYER_URLS": ",".join(cluster.urls), **(env or {})},
+                     **options)
+    return running.start()
+
+
 def node_of(cluster, key):
-    """The port of the primary serving ``key``."""
-    with cluster.primaries[0].client() as client:
+    """The port of the primary serving ``key``, as a node still running says."""
+    with next(server for server in cluster.servers if server.running).client() as client:
         slot = slot_of(key)
         for start, end, node, *_ in client.execute_command("CLUSTER", "SLOTS"):
             if start <= slot <= end:
@@ -84,3 +93,27 @@ def test_status_reads_every_primary(clustered, cluster):
     assert {"websocket.connect", "websocket.receive"} <= names
     nodes = {node_of(cluster, f"{prefix}:c:{{{name}}}") for name in names}
     assert len(nodes) > 1, "the channels shown came from several primaries"
+
+
+async def test_a_primary_killed_mid_traffic_loses_and_repeats_no_echo_or_broadcast(redis_url, tmp_path):
+    with LocalCluster(primaries=3, replicas=1) as cluster:
+        # Replicas confirm every write; what a killed worker held comes back in 5 s.
+        running = start_on(cluster, redis_url, tmp_path, env={"CHANNEL_LAYER_REPLICA_ACKS": "1"},
+                           layer_config={"visibility_timeout": 5})
+        try:
+            prefix = running.env["CHANNEL_LAYER_PREFIX"]
+            # The primary of websocket.receive: every frame of every socket passes it.
+            port = node_of(cluster, f"{prefix}:c:{{websocket.receive}}")
+            primary = next(server for server in cluster.primaries if server.port == port)
+            async with Traffic(running) as traffic:
+                running_traffic = asyncio.ensure_future(traffic.run())
+                await traffic.halfway.wait()
+                primary.process.kill()
+                await running_traffic
+                survivor = next(server for server in cluster.servers if server is not primary)
+                with redis.cluster.RedisCluster(host="127.0.0.1", port=survivor.port) as client:
+                    await traffic.settle(lambda: layer_is_empty(client, prefix))
+                assert traffic.problems() == {}, f"of {traffic.total} messages"
+            assert node_of(cluster, f"{prefix}:c:{{websocket.receive}}") != port, "the replica took over"
+        finally:
+            running.stop()
