@@ -17,12 +17,13 @@ QUIET_TIMEOUT = 60
 
 
 class Traffic:
-    """``echoes`` sockets on /ws/test/counted/ and ``members`` sockets in one group on
+    """``echoes`` sockets on ``echo_path`` and ``members`` sockets in one group on
     /ws/test/broadcast/, each sending ``count`` numbered frames, at most ``window``
     unanswered at a time. ``halfway`` is set once a third of the echoes came back."""
 
-    def __init__(self, system, *, echoes=4, members=3, count=150, window=10, group="counted"):
-        self.system, self.group = system, group
+    def __init__(self, system, *, echoes=4, members=3, count=150, window=10, group="counted",
+                 echo_path="/ws/test/counted/"):
+        self.system, self.group, self.echo_path = system, group, echo_path
         self.count, self.window = count, window
         self.echo_names = [f"e{n}" for n in range(echoes)]
         self.member_names = [f"m{n}" for n in range(members)]
@@ -46,7 +47,7 @@ class Traffic:
 
     async def __aenter__(self):
         for name in self.echo_names:
-            self._sockets[name] = await connect(self.system.ws_url("/ws/test/counted/"))
+            self._sockets[name] = await connect(self.system.ws_url(self.echo_path))
         for name in self.member_names:
             self._sockets[name] = await connect(self.system.ws_url(f"/ws/test/broadcast/?group={self.group}"))
         return self

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-from websockets.asyncio.client import connect
 
 from channels1.redis_server import LocalSentinel
 
@@ -40,12 +39,9 @@ def behind_sentinels(redis_url, watched, tmp_path_factory):
 
 
 async def test_500_echoes_arrive_once_each_through_the_sentinels_primary(behind_sentinels, watched):
-    async with connect(behind_sentinels.ws_url("/ws/echo/")) as socket:
-        for start in range(0, 500, 50):
-            for n in range(start, start + 50):
-                await socket.send(str(n))
-            received = [await asyncio.wait_for(socket.recv(), 30) for _ in range(50)]
-            assert sorted(map(int, received)) == list(range(start, start + 50))
+    async with Traffic(behind_sentinels, echoes=1, members=0, count=500, window=50, echo_path="/ws/echo/") as traffic:
+        await traffic.run()
+    assert traffic.problems() == {}
     with watched.primary.client() as primary:
         assert primary.keys(f"{behind_sentinels.env['CHANNEL_LAYER_PREFIX']}:*"), "the layer's keys are on the primary"
 
