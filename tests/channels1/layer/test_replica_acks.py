@@ -1,7 +1,6 @@
 """Replica acknowledgements (``replica_acks``): a send resolves only once a replica
-holds it, a batch no replica confirmed in time is counted in a WARNING, a cluster
-waits on each node it wrote to, and a send call written again after its connection
-died sends nothing twice. Each test starts the servers it needs."""
+holds it, a batch no replica confirmed in time is counted in a WARNING, and a
+cluster waits on each node it wrote to. Each test starts the servers it needs."""
 
 import asyncio
 import contextlib
@@ -9,10 +8,8 @@ import logging
 import signal
 
 import pytest
-import redis
 
 from channels1.layer._cluster import slot_of
-from channels1.layer._send_once import SEND_ONCE, send_call
 from channels1.redis_server import RedisServer
 
 from .conftest import close_made, layer_maker, wait_until
@@ -24,8 +21,10 @@ def primary_and_replica():
         with RedisServer(port=None, unix_socket=False,
                          extra_args=["--replicaof", "127.0.0.1", str(primary.port)]) as replica:
             with replica.client() as client:
-                wait_for_link = lambda: client.info("replication")["master_link_status"] == "up"  # noqa: E731
-                yield primary, replica, wait_for_link
+                def linked():
+                    return client.info("replication")["master_link_status"] == "up"
+
+                yield primary, replica, linked
 
 
 @contextlib.contextmanager
@@ -88,18 +87,3 @@ async def test_on_a_cluster_each_node_written_to_waits_for_its_replicas(local_cl
         for client in clients:
             client.close()
         await close_made(make)
-
-
-@pytest.mark.parametrize("kind", ["s", "l"])
-def test_a_send_call_written_again_sends_once_and_answers_the_same(redis_url, kind):
-    prefix = "testonce"
-    key = f"{prefix}:{'c' if kind == 's' else 'p'}:{{test.again}}"
-    with redis.Redis.from_url(redis_url) as client:
-        call = send_call([key], [1_000_000_000_000, 60_000, "receivers", kind, 10, b"data"], once=True)
-        client.script_load(SEND_ONCE.source)
-        first, again = client.execute_command(*call), client.execute_command(*call)
-        try:
-            assert first == again
-            assert (client.xlen(key) if kind == "s" else client.llen(key)) == 1
-        finally:
-            client.delete(key, call[3])
