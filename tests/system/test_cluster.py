@@ -92,17 +92,28 @@ def test_status_reads_every_primary(clustered, cluster):
     assert len(nodes) > 1, "the channels shown came from several primaries"
 
 
-async def test_a_primary_killed_mid_traffic_loses_and_repeats_no_echo_or_broadcast(redis_url, tmp_path):
+def daphne_list_key(cluster, prefix, group):
+    """The key of the list holding the replies for the Daphne whose sockets are in ``group``."""
+    with redis.cluster.RedisCluster(host="127.0.0.1", port=cluster.primaries[0].port) as client:
+        member = client.zrange(f"{prefix}:g:{{{group}}}", 0, 0)[0].decode()
+    return f"{prefix}:p:{{{member.partition('!')[0]}}}"
+
+
+@pytest.mark.parametrize("killed", ["websocket.receive", "the Daphne's replies"])
+async def test_a_primary_killed_mid_traffic_loses_and_repeats_no_echo_or_broadcast(redis_url, tmp_path, killed):
     with LocalCluster(primaries=3, replicas=1) as cluster:
         # Replicas confirm every write; what a killed worker held comes back in 5 s.
         running = start_on(cluster, redis_url, tmp_path, env={"CHANNEL_LAYER_REPLICA_ACKS": "1"},
                            layer_config={"visibility_timeout": 5})
         try:
             prefix = running.env["CHANNEL_LAYER_PREFIX"]
-            # The primary of websocket.receive: every frame of every socket passes it.
-            port = node_of(cluster, f"{prefix}:c:{{websocket.receive}}")
-            primary = next(server for server in cluster.primaries if server.port == port)
             async with Traffic(running) as traffic:
+                # websocket.receive carries every frame of every socket; the Daphne's
+                # list every echo and broadcast coming back.
+                key = (f"{prefix}:c:{{websocket.receive}}" if killed == "websocket.receive"
+                       else daphne_list_key(cluster, prefix, traffic.group))
+                port = node_of(cluster, key)
+                primary = next(server for server in cluster.primaries if server.port == port)
                 running_traffic = asyncio.ensure_future(traffic.run())
                 await traffic.halfway.wait()
                 primary.process.kill()
@@ -111,6 +122,6 @@ async def test_a_primary_killed_mid_traffic_loses_and_repeats_no_echo_or_broadca
                 with redis.cluster.RedisCluster(host="127.0.0.1", port=survivor.port) as client:
                     await traffic.settle(lambda: layer_is_empty(client, prefix))
                 assert traffic.problems() == {}, f"of {traffic.total} messages"
-            assert node_of(cluster, f"{prefix}:c:{{websocket.receive}}") != port, "the replica took over"
+            assert node_of(cluster, key) != port, "the replica took over"
         finally:
             running.stop()
