@@ -114,7 +114,8 @@ CHANNEL_LAYER_URLS = env_list("CHANNEL_LAYER_URLS") or [REDIS_URL]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels1.layer.RedisChannelLayer",
-        "CONFIG": {"hosts": CHANNEL_LAYER_URLS, "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
+        "CONFIG": {"hosts": CHANNEL_LAYER_URLS, "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
+                   "replica_acks": int(os.environ.get("CHANNEL_LAYER_REPLICA_ACKS", "0"))},
     },
 }
 if env_list("CHANNEL_LAYER_SENTINELS"):

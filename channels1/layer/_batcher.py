@@ -7,6 +7,7 @@ import logging
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError
 
 from ._scripts import SEND
+from ._send_once import SEND_ONCE, send_call
 
 # The consumer group that reads every normal channel's stream.
 GROUP = "receivers"
@@ -22,8 +23,9 @@ class Batcher:
     """Queues sends and commands; everything queued while a round trip is in flight
     goes out together in the next one. Order of submission is kept."""
 
-    def __init__(self, client):
+    def __init__(self, client, replica_acks=None, label=""):
         self._client = client
+        self._replica_acks, self._label = replica_acks, label
         self._connection = None
         self._sends = []
         self._commands = []
@@ -94,13 +96,16 @@ class Batcher:
             args = [group[-1][4], group[-1][5], GROUP]
             for _, kind, capacity, data, _, _, _ in group:
                 args += (kind, capacity, data)
-            batch.append(("EVALSHA", SEND.sha, len(keys), *keys, *args))
+            batch.append(send_call(keys, args, once=self._replica_acks is not None))
+        wait = self._replica_wait()
         try:
-            replies = await self._execute_again_on_failure(batch)
+            replies = await self._execute_again_on_failure(batch + [wait] if wait else batch)
         except Exception as error:
             for future in futures + [send[-1] for send in sends]:
                 _fail(future, error)
             return
+        if wait:
+            self._replica_acks.settle(self._label, replies.pop())
         for group, reply in zip(groups, replies[len(futures):]):
             self._settle_sends(group, reply)
         for future, reply in zip(futures, replies):
@@ -113,15 +118,20 @@ class Batcher:
         """Write a batch; if its connection fails (the server restarted, or failed over
         behind Sentinels), write it again on a fresh one, up to WRITE_ATTEMPTS times,
         so that a write is not lost for a connection that died before it."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        attempts = self._replica_acks.write_attempts if self._replica_acks else WRITE_ATTEMPTS
+        for attempt in range(1, attempts + 1):
             try:
                 return await self._execute(batch)
             except ConnectionError as error:
-                if attempt == WRITE_ATTEMPTS:
+                if attempt == attempts:
                     raise
                 logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection",
                                len(batch), error)
                 await asyncio.sleep(WRITE_RETRY_PAUSE * attempt)
+
+    def _replica_wait(self):
+        """The WAIT that ends the batch, if replicas are to confirm it."""
+        return self._replica_acks.command(self._label) if self._replica_acks else None
 
     def _send_groups(self, sends):
         """The sends that one script call may carry together: all of them, on one host."""
@@ -131,6 +141,7 @@ class Batcher:
         if isinstance(reply, NoScriptError):
             # The server restarted or flushed its scripts: nothing was sent.
             self._commands.insert(0, (("SCRIPT LOAD", SEND.source), _logged_future()))
+            self._commands.insert(0, (("SCRIPT LOAD", SEND_ONCE.source), _logged_future()))
             self._sends[:0] = sends
         elif isinstance(reply, Exception):
             for send in sends:

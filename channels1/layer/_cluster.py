@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio.cluster
 from redis.crc import key_slot
+from redis.exceptions import ClusterDownError, ConnectionError, TimeoutError, TryAgainError
 
 from ._batcher import Batcher
 
@@ -40,7 +41,11 @@ def slot_of(key):
 class ClusterBatcher(Batcher):
     """The write batcher on a cluster: one pipeline per round trip, which the
     cluster client splits into one write per node and in which each redirected
-    command is sent again to where it now lives."""
+    command is sent again to where it now lives. Replicas confirm with a WAIT per
+    node, after that node's writes on the same connection."""
+
+    def _replica_wait(self):
+        return None  # one per node instead: see _queue_replica_waits
 
     def _send_groups(self, sends):
         by_slot = {}
@@ -60,9 +65,40 @@ class ClusterBatcher(Batcher):
                 pipe.execute_command(*args)
                 queued.append(index)
         if queued:
-            for index, reply in zip(queued, await pipe.execute(raise_on_error=False)):
+            waits = self._queue_replica_waits(pipe, [batch[index] for index in queued])
+            executed = await pipe.execute(raise_on_error=False)
+            for index, reply in zip(queued, executed):
                 replies[index] = reply
+            for node, reply in zip(waits, executed[len(queued):]):
+                self._replica_acks.settle(node, reply)
+            if self._replica_acks:
+                _raise_if_a_node_failed(replies)
         return replies
+
+    def _queue_replica_waits(self, pipe, commands):
+        """A WAIT after the writes to each node, on the node's connection of the
+        pipeline: the nodes waited on, in the order queued."""
+        if not self._replica_acks:
+            return []
+        nodes = {}
+        for args in commands:
+            node = self._client.get_node_from_key(args[3] if args[0] == "EVALSHA" else args[1])
+            nodes.setdefault(node.name, node)
+        waited = []
+        for name, node in nodes.items():
+            if wait := self._replica_acks.command(name):
+                pipe.execute_command(*wait, target_nodes=node)
+                waited.append(name)
+        return waited
 
     async def close(self):
         await self.drained()
+
+
+def _raise_if_a_node_failed(replies):
+    """Fail the batch if a node was out of reach (it died, or its replica is taking
+    over), so that it is written again: its sends carry tokens, the rest repeats
+    harmlessly."""
+    for reply in replies:
+        if isinstance(reply, (ConnectionError, TimeoutError, ClusterDownError, TryAgainError)):
+            raise ConnectionError(f"a cluster node failed: {reply}")

@@ -40,7 +40,7 @@ class Shards:
     names it now ranks highest for, about one in (hosts + 1). A cluster is one
     client and one batcher, and its units are slots."""
 
-    def __init__(self, urls, connection_kwargs, sentinel=None):
+    def __init__(self, urls, connection_kwargs, sentinel=None, replica_acks=None):
         self.urls = list(urls)
         client_kwargs = {**CLIENT_DEFAULTS, **connection_kwargs}
         self.cluster = is_cluster_url(self.urls[0])
@@ -50,13 +50,13 @@ class Shards:
             self.clients = [redis.asyncio.sentinel.Sentinel(
                 sentinel.sentinels, sentinel_kwargs=sentinel.sentinel_kwargs,
             ).master_for(sentinel.master_name, **client_kwargs)]
-            self.batchers = [Batcher(self.clients[0])]
+            self.batchers = [Batcher(self.clients[0], replica_acks, self.urls[0])]
         elif self.cluster:
             self.clients = [cluster_client(self.urls, client_kwargs)]
-            self.batchers = [ClusterBatcher(self.clients[0])]
+            self.batchers = [ClusterBatcher(self.clients[0], replica_acks)]
         else:
             self.clients = [redis.asyncio.Redis.from_url(url, **client_kwargs) for url in self.urls]
-            self.batchers = [Batcher(client) for client in self.clients]
+            self.batchers = [Batcher(client, replica_acks, url) for client, url in zip(self.clients, self.urls)]
         self._rank = functools.lru_cache(maxsize=65536)(functools.partial(shard_of, self.urls))
 
     def index(self, key):

@@ -24,6 +24,8 @@ from ._dead_members import DeadMembers
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
+from ._replica_acks import ReplicaAcks
+from ._send_once import SEND_ONCE
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
 from ._cluster import is_cluster_url
 from ._shards import SentinelConfig, Shards, tagged_key
@@ -56,7 +58,9 @@ class RedisChannelLayer(BaseChannelLayer):
     pending until acknowledged; a receiver that dies leaves it to another after
     ``visibility_timeout`` seconds, up to ``max_deliveries`` times. Process-specific
     channels (``name!local``) are lists with one reader per process. ``group_send``
-    writes one envelope per receiving process.
+    writes one envelope per receiving process. With ``replica_acks`` N, every write
+    round trip ends with WAIT for N replicas (up to ``replica_ack_timeout`` seconds),
+    so that a send resolves once a replica holds it as well.
     """
 
     extensions = ["groups", "flush"]
@@ -85,12 +89,16 @@ class RedisChannelLayer(BaseChannelLayer):
         sentinels=None,
         master_name=None,
         sentinel_kwargs=None,
+        replica_acks=0,
+        replica_ack_timeout=1.0,
     ):
         super().__init__(expiry=expiry, capacity=capacity)
         self.hosts = _parse_hosts(hosts)
         self.sentinel = SentinelConfig(sentinels, master_name, sentinel_kwargs) if sentinels else None
-        # Sync sends go from the calling thread on one plain host; elsewhere through the loop.
-        self.sends_from_threads = self.sentinel is None and len(self.hosts) == 1 and not is_cluster_url(self.hosts[0])
+        # Sync sends go from the calling thread on one plain host; elsewhere, and when
+        # replicas confirm writes, through the loop's batcher.
+        self.sends_from_threads = (self.sentinel is None and len(self.hosts) == 1
+                                   and not is_cluster_url(self.hosts[0]) and not replica_acks)
         if "{" in prefix or "}" in prefix:
             raise ValueError(f"prefix cannot contain braces: they would change where keys live ({prefix!r})")
         self.prefix = prefix
@@ -111,6 +119,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self.retry_delay = retry_delay
         self.crypter = make_crypter(symmetric_encryption_keys)
         self.connection_kwargs = dict(connection_kwargs or {})
+        self.replica_acks = ReplicaAcks(replica_acks, replica_ack_timeout) if replica_acks else None
         self.client_prefix = uuid.uuid4().hex
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()  # event loop -> _Runtime
@@ -522,7 +531,7 @@ class _Runtime:
         self.layer = layer
         self.loop = loop
         self.closed = concurrent.futures.Future()  # done once close() has finished
-        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel)
+        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel, layer.replica_acks)
         self.streams = Streams(layer, self.shards, layer.consumer)
         self.process_channels = ProcessChannels(layer, self.shards, loop)
         self.started = False
@@ -592,5 +601,5 @@ def _parse_hosts(hosts):
 
 
 async def _load_scripts(client):
-    for script in (SEND, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
+    for script in (SEND, SEND_ONCE, RECLAIM, EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS):
         await script.load(client)

@@ -6,6 +6,9 @@ import os
 import time
 import urllib.parse
 
+from django.conf import settings
+from django.core.cache import cache
+
 from channels1 import Channel, Group, include, route
 from channels1.auth import channel_session_user, channel_session_user_from_http
 from channels1.sessions import enforce_ordering
@@ -86,6 +89,31 @@ def grouped_connect(message):
     message.reply_channel.send({"accept": True})
 
 
+def once(message, effect):
+    """Runs ``effect`` unless a worker already did so for ``message.id``: a message
+    delivered again (its first worker's acknowledgement was lost in a failover) has
+    its effect once. The id is noted after the effect, so that a message whose
+    effect failed is run again on its redelivery."""
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]  # systems share the cache
+    seen = f"test.seen:{prefix}:{message.id}"
+    if cache.get(seen) is None:
+        effect()
+        cache.set(seen, True, timeout=3600)
+
+
+def counted_echo(message):
+    """The echo consumer, its reply sent once per message."""
+    once(message, lambda: message.reply_channel.send({"text": message["text"]}, immediately=True))
+
+
+def grouped_receive(message):
+    """Sends a frame's text to the group it names, {"group": ..., "text": ...}, once
+    per message: on /ws/test/broadcast/, whose sockets join a group as
+    /ws/test/grouped/ ones do."""
+    content = json.loads(message["text"])
+    once(message, lambda: Group(content["group"]).send({"text": content["text"]}, immediately=True))
+
+
 def keepalive_told(message):
     """Tells the socket that a keepalive came for it."""
     message.reply_channel.send({"text": "keepalive"})
@@ -103,6 +131,9 @@ channel_routing = [
     route("websocket.receive", ordered_receive, path=r"^/ws/test/ordered/$"),
     route("websocket.receive", bridge_receive, path=r"^/ws/test/bridge/$"),
     route("websocket.connect", grouped_connect, path=r"^/ws/test/grouped/$"),
+    route("websocket.receive", counted_echo, path=r"^/ws/test/counted/$"),
+    route("websocket.connect", grouped_connect, path=r"^/ws/test/broadcast/$"),
+    route("websocket.receive", grouped_receive, path=r"^/ws/test/broadcast/$"),
     route("websocket.keepalive", keepalive_told, path=r"^/ws/test/keepalive/$"),
     include(project_routing),
 ]
