@@ -106,13 +106,8 @@ def format_report(rows, settings, machine):
 
 
 def main(argv=None):
-    parser = _util.argument_parser("replica_acks", __doc__, "small settings, three runs")
-    options = parser.parse_args(argv)
-    settings = Settings.quick() if options.quick else Settings()
-    if options.runs:
-        settings = dataclasses.replace(settings, runs=options.runs)
-    return _util.run_and_report("replica_acks", settings, run, summarize, format_report, options.json)
-
+    return _util.main(argv, "replica_acks", __doc__, "small settings, three runs", Settings, run, summarize,
+                      format_report)
 
 if __name__ == "__main__":
     main()
