@@ -117,11 +117,7 @@ class Batcher:
             try:
                 return await self._execute(batch)
             except ConnectionError as error:
-                if attempt == WRITE_ATTEMPTS:
-                    raise
-                logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection",
-                               len(batch), error)
-                await asyncio.sleep(WRITE_RETRY_PAUSE * attempt)
+                await asyncio.sleep(pause_before_writing_again(attempt, len(batch), error))
 
     def _send_groups(self, sends):
         """The sends that one script call may carry together: all of them, on one host."""
@@ -174,6 +170,15 @@ class Batcher:
             if closed:
                 await connection.disconnect()  # the next write connects again
         return connection
+
+
+def pause_before_writing_again(attempt, commands, error):
+    """The pause after the failed ``attempt`` at a write of ``commands`` commands, before
+    the next on a new connection; the error again after the last attempt."""
+    if attempt == WRITE_ATTEMPTS:
+        raise error
+    logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection", commands, error)
+    return WRITE_RETRY_PAUSE * attempt
 
 
 def _logged_future():
