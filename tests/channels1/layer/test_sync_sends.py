@@ -5,13 +5,16 @@ full channels, bad group members and lost scripts as those do."""
 import asyncio
 import json
 import logging
+import uuid
 
 import pytest
 from channels.exceptions import ChannelFull
 
+from channels1.layer import RedisChannelLayer
 from channels1.layer.keys import dead_letters_key
 
 from .conftest import receive, wait_until
+from .test_batcher import CuttingProxy, tcp_redis  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -120,3 +123,19 @@ async def test_send_now_timestamps_on_the_servers_clock_from_the_first_send(make
     await asyncio.to_thread(sender.send_now, "jobs", {"n": 1})
     await asyncio.to_thread(sender.send_now, "jobs", {"n": 2})
     assert [await receive(receiver, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
+
+
+async def test_send_now_whose_connection_breaks_under_it_is_sent_again_on_a_new_one(tcp_redis, caplog):
+    async with CuttingProxy(tcp_redis.port) as proxy:
+        layer = RedisChannelLayer(hosts=[proxy.url], prefix=f"test{uuid.uuid4().hex[:8]}")
+        try:
+            await asyncio.to_thread(layer.send_now, "test.cut", {"n": 0})
+            proxy.cut_next_request()
+            with caplog.at_level(logging.WARNING, logger="channels1.layer"):
+                await asyncio.to_thread(layer.send_now, "test.cut", {"n": 1})
+            assert proxy.cuts == 1
+            assert "sent again on a new connection" in caplog.text
+            assert [await receive(layer, "test.cut") for _ in range(2)] == [{"n": 0}, {"n": 1}]
+            assert await layer.receive_batch(["test.cut"], 10, block=False) == []
+        finally:
+            await layer.close()
