@@ -13,10 +13,9 @@ WRONG_TYPE = "not a stream or list a group send can write to"
 NAME_LENGTH = 100
 
 # KEYS[1]: a group's sorted set of members. ARGV: now_ms, expiry_ms, consumer group,
-# members older than this ms are dropped, the packed message, the beginnings of a
-# normal channel's and of a process's key ("<prefix>:c:{", "<prefix>:p:{"), then
-# (key, capacity) for each target the script may write to: those known to live beside
-# the group. One write per normal channel (the message) and one per process (an
+# members older than this ms are dropped, the packed message, then (name, key,
+# capacity) for each target the script may write to: those known to live beside the
+# group, named by a normal channel's name or a process's "<name>!". One write per normal channel (the message) and one per process (an
 # envelope naming its members), as the layer's own sends make them.
 # Returns {writes, handed back}: a write is {status, key, members, first member} when
 # sent (status 1), {status, key, members, every member...} when full (0) or when the
@@ -24,12 +23,12 @@ NAME_LENGTH = 100
 # and names the script cannot vouch for.
 GROUP_SEND = Script(_DELIVER + """
 local now, expiry, group, body = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[5]
-local stream_head, process_head = ARGV[6], ARGV[7]
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", tonumber(ARGV[4]))
 local members = redis.call("ZRANGE", KEYS[1], 0, -1)
-local capacities = {}
-for i = 8, #ARGV, 2 do
-    capacities[ARGV[i]] = tonumber(ARGV[i + 1])
+local targets, capacities = {}, {}
+for i = 6, #ARGV, 3 do
+    targets[ARGV[i]] = ARGV[i + 1]
+    capacities[ARGV[i + 1]] = tonumber(ARGV[i + 2])
 end
 local writes, handed_back, processes, by_process = {}, {}, {}, {}
 
@@ -55,14 +54,14 @@ for _, member in ipairs(members) do
     local bang = string.find(member, "!", 1, true)
     if #member < """ + str(NAME_LENGTH) + """ then
         if not bang then
-            key = stream_head .. member .. "}"
+            key = targets[member]
         elseif string.find(member, "^[%w%-_.]*$", bang + 1) then
-            key = process_head .. string.sub(member, 1, bang - 1) .. "}"
+            key = targets[string.sub(member, 1, bang)]
         end
     end
-    -- A target is only known from a member name the layer checked, so a known key
+    -- A target is only known from a member name the layer checked, so a known one
     -- vouches for the name (for a process, up to its "!").
-    if key and capacities[key] then
+    if key then
         if bang then
             if not by_process[key] then
                 by_process[key] = {}
@@ -92,15 +91,14 @@ class GroupSends:
     def __init__(self, layer, placement):
         self._layer = layer
         self._placement = placement
-        self._beside = {}  # group key -> {target key: capacity}
+        self._beside = {}  # group key -> {target key: (name in the script, capacity)}
 
     def call(self, group_key, body, now):
         """The keys and arguments of the script for a send of ``body`` at ``now``."""
         layer = self._layer
-        args = [now, layer.expiry * 1000, GROUP, now - layer.group_expiry * 1000, body,
-                layer._stream_key("")[:-1], layer._process_key("")[:-1]]
-        for key, capacity in self._beside.get(group_key, {}).items():
-            args += (key, capacity)
+        args = [now, layer.expiry * 1000, GROUP, now - layer.group_expiry * 1000, body]
+        for key, (name, capacity) in self._beside.get(group_key, {}).items():
+            args += (name, key, capacity)
         return [group_key], args
 
     def settle(self, group_key, body, now, reply, member_channel):
@@ -113,7 +111,7 @@ class GroupSends:
         beside, full, wrong_type = {}, [], []
         for status, key, count, *names in written:
             key, names = key.decode(), [name.decode() for name in names]
-            beside[key] = known.get(key) or layer.get_capacity(names[0])  # renewed meanwhile
+            beside[key] = known.get(key) or _target(layer, names[0])  # renewed meanwhile
             if status == -1:
                 wrong_type.append(key)
                 continue
@@ -124,8 +122,14 @@ class GroupSends:
         group_unit = self._placement.index(group_key)
         for channel, _, key, _, _ in writes:
             if self._placement.index(key) == group_unit:
-                beside[key] = layer.get_capacity(channel)
+                beside[key] = _target(layer, channel)
         if len(self._beside) >= GROUPS_KEPT:
             self._beside.clear()
         self._beside[group_key] = beside
         return full, wrong_type, writes
+
+
+def _target(layer, channel):
+    """How the script names a member's target, and the target's capacity."""
+    name = channel.partition("!")[0] + "!" if "!" in channel else channel
+    return name, layer.get_capacity(channel)
