@@ -20,7 +20,7 @@ NAME_LENGTH = 100
 # Returns {writes, handed back}: a write is {status, key, members, first member} when
 # sent (status 1), {status, key, members, every member...} when full (0) or when the
 # key is of the wrong type (-1); the members handed back are those of other targets,
-# and names the script cannot vouch for.
+# names the script cannot vouch for, and those of a write that failed otherwise.
 GROUP_SEND = Script(_DELIVER + """
 local now, expiry, group, body = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[5]
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", tonumber(ARGV[4]))
@@ -36,6 +36,13 @@ local function write(key, kind, data, names)
     local ok, sent = pcall(deliver, key, kind, capacities[key], data, group, now, expiry)
     local status = 1
     if not ok then
+        local error = type(sent) == "table" and sent.err or tostring(sent)
+        if string.find(error, "WRONGTYPE", 1, true) ~= 1 then
+            -- Not for this script to answer (a cluster's slot on the move, say): a send
+            -- naming the key in full is made for these members instead.
+            for _, name in ipairs(names) do handed_back[#handed_back + 1] = name end
+            return
+        end
         status = -1
     elseif sent == 0 then
         status = 0
