@@ -42,7 +42,16 @@ class SyncHosts(Placement):
             self.clients = [redis.Redis.from_url(url, **client_kwargs) for url in self.urls]
 
     def client(self, key):
-        return self.clients[self._host(key)]
+        return self.clients[0] if len(self.clients) == 1 else self.clients[self._host(key)]
+
+    def units(self, keys):
+        """The indexes of ``keys`` by the unit (host or slot) that one script call may span."""
+        if len(keys) == 1 or (len(self.clients) == 1 and not self.cluster):
+            return [range(len(keys))]
+        by_unit = {}
+        for index, key in enumerate(keys):
+            by_unit.setdefault(self.index(key), []).append(index)
+        return by_unit.values()
 
     def execute(self, commands, raise_on_error=True):
         """Run ``commands`` (tuples of a command and its key first) in one pipeline per host."""
@@ -120,12 +129,11 @@ class SyncSends:
         """``(key, kind, capacity, data)`` writes, one script call per host (per slot on a
         cluster); what each sent, in their order."""
         results = [None] * len(writes)
-        by_unit = {}
-        for index, write in enumerate(writes):
-            by_unit.setdefault(self._hosts.index(write[0]), []).append(index)
-        for indexes in by_unit.values():
+        for indexes in self._hosts.units([write[0] for write in writes]):
             keys = [writes[index][0] for index in indexes]
-            args = [now_ms, self._layer.expiry * 1000, GROUP, *(value for index in indexes for value in writes[index][1:])]
+            args = [now_ms, self._layer.expiry * 1000, GROUP]
+            for index in indexes:
+                args += writes[index][1:]
             replies = self._written(lambda: SEND.call_now(self._hosts.client(keys[0]), keys, args))
             for index, sent in zip(indexes, replies):
                 results[index] = sent if isinstance(sent, bytes) else bool(sent)
