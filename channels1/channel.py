@@ -69,7 +69,7 @@ class _Destination:
             await _deliver_while_redis_returns(self, content)
 
     def _deliver_now(self, content):
-        # The Redis layer on one host sends from this thread; other layers on the process loop.
+        # The Redis layer sends from this thread; other layers on the process loop.
         layer = self.channel_layer
         if getattr(layer, "sends_from_threads", False):
             getattr(layer, self.send_now_method)(self.name, content)

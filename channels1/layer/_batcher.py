@@ -123,11 +123,7 @@ class Batcher:
             try:
                 return await self._execute(batch)
             except ConnectionError as error:
-                if attempt == attempts:
-                    raise
-                logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection",
-                               len(batch), error)
-                await asyncio.sleep(WRITE_RETRY_PAUSE * attempt)
+                await asyncio.sleep(pause_before_writing_again(attempt, len(batch), error, attempts))
 
     def _replica_wait(self):
         """The WAIT that ends the batch, if replicas are to confirm it."""
@@ -185,6 +181,15 @@ class Batcher:
             if closed:
                 await connection.disconnect()  # the next write connects again
         return connection
+
+
+def pause_before_writing_again(attempt, commands, error, attempts=WRITE_ATTEMPTS):
+    """The pause after the failed ``attempt`` (of ``attempts``) at a write of ``commands``
+    commands, before the next on a new connection; the error again after the last one."""
+    if attempt >= attempts:
+        raise error
+    logger.warning("Redis write of %d command(s) failed (%s): sent again on a new connection", commands, error)
+    return WRITE_RETRY_PAUSE * attempt
 
 
 def _logged_future():

@@ -27,12 +27,9 @@ def set_aside(layer, shards, key, reason, id=None, data=None, counted_as=None):
         shards.batcher(command[1]).command(*command).add_done_callback(_log_failure)
 
 
-def set_aside_now(layer, client, key, reason, data=None):
-    """``set_aside()`` for sync code on one host, recorded at once with a blocking ``client``."""
-    pipe = client.pipeline(transaction=False)
-    for command in _set_aside_commands(layer, key, reason, None, data, None):
-        pipe.execute_command(*command)
-    pipe.execute()
+def set_aside_now(layer, hosts, key, reason, data=None):
+    """``set_aside()`` for sync code, recorded at once through blocking ``hosts``."""
+    hosts.execute(_set_aside_commands(layer, key, reason, None, data, None))
 
 
 async def move_aside(layer, shards, key, reason):
@@ -42,12 +39,9 @@ async def move_aside(layer, shards, key, reason):
     await shards.execute(_move_aside_commands(layer, key, reason), raise_on_error=False)  # gone already: nothing left to move
 
 
-def move_aside_now(layer, client, key, reason):
-    """``move_aside()`` for sync code on one host, with a blocking ``client``."""
-    pipe = client.pipeline(transaction=False)
-    for command in _move_aside_commands(layer, key, reason):
-        pipe.execute_command(*command)
-    pipe.execute(raise_on_error=False)
+def move_aside_now(layer, hosts, key, reason):
+    """``move_aside()`` for sync code, through blocking ``hosts``."""
+    hosts.execute(_move_aside_commands(layer, key, reason), raise_on_error=False)
 
 
 def _set_aside_commands(layer, key, reason, id, data, counted_as):

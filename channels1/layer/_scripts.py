@@ -27,6 +27,14 @@ class Script:
             await self.load(client)
             return await client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
+    def call_now(self, client, keys, args):
+        """``__call__`` for sync code, with a blocking ``client``."""
+        try:
+            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            client.script_load(self.source)
+            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+
 # Puts data on a channel's key unless it is at capacity: 0 if full, else the entry id
 # of the message (a stream) or 1 (a list). kind "s" is a normal channel's stream, kind
 # "l" is a process's list. A stream's capacity counts the messages nobody has taken

@@ -33,30 +33,16 @@ def hash_tag(key):
     return key
 
 
-class Shards:
-    """The hosts of one layer on one event loop: a client and a batcher each. With
-    one host everything goes there; with several, a name goes to the host that
-    ranks highest for it (rendezvous hashing), so that adding a host moves only the
-    names it now ranks highest for, about one in (hosts + 1). A cluster is one
-    client and one batcher, and its units are slots."""
+class Placement:
+    """Which unit holds a key: with one host everything goes there; with several, a
+    name goes to the host that ranks highest for it (rendezvous hashing), so that
+    adding a host moves only the names it now ranks highest for, about one in
+    (hosts + 1). On a cluster the units are slots."""
 
-    def __init__(self, urls, connection_kwargs, sentinel=None, replica_acks=None):
-        self.urls = list(urls)
-        client_kwargs = {**CLIENT_DEFAULTS, **connection_kwargs}
-        self.cluster = is_cluster_url(self.urls[0])
-        if sentinel is not None:
-            # The primary the Sentinels name now; after a failover, the new one.
-            self.urls = [f"sentinel:{sentinel.master_name}"]
-            self.clients = [redis.asyncio.sentinel.Sentinel(
-                sentinel.sentinels, sentinel_kwargs=sentinel.sentinel_kwargs,
-            ).master_for(sentinel.master_name, **client_kwargs)]
-            self.batchers = [Batcher(self.clients[0], replica_acks, self.urls[0])]
-        elif self.cluster:
-            self.clients = [cluster_client(self.urls, client_kwargs)]
-            self.batchers = [ClusterBatcher(self.clients[0], replica_acks)]
-        else:
-            self.clients = [redis.asyncio.Redis.from_url(url, **client_kwargs) for url in self.urls]
-            self.batchers = [Batcher(client, replica_acks, url) for client, url in zip(self.clients, self.urls)]
+    def __init__(self, urls, sentinel=None):
+        # Behind Sentinels, the one primary they name now; after a failover, the new one.
+        self.urls = [f"sentinel:{sentinel.master_name}"] if sentinel is not None else list(urls)
+        self.cluster = is_cluster_url(urls[0])
         self._rank = functools.lru_cache(maxsize=65536)(functools.partial(shard_of, self.urls))
 
     def index(self, key):
@@ -69,6 +55,33 @@ class Shards:
 
     def _host(self, key):
         return 0 if self.cluster else self.index(key)
+
+    def split(self, keys):
+        """The keys by unit: {host index or slot: [keys in their given order]}."""
+        by_shard = {}
+        for key in keys:
+            by_shard.setdefault(self.index(key), []).append(key)
+        return by_shard
+
+
+class Shards(Placement):
+    """The hosts of one layer on one event loop: a client and a batcher each, placed
+    as ``Placement`` says. A cluster is one client and one batcher."""
+
+    def __init__(self, urls, connection_kwargs, sentinel=None, replica_acks=None):
+        super().__init__(urls, sentinel)
+        client_kwargs = {**CLIENT_DEFAULTS, **connection_kwargs}
+        if sentinel is not None:
+            self.clients = [redis.asyncio.sentinel.Sentinel(
+                sentinel.sentinels, sentinel_kwargs=sentinel.sentinel_kwargs,
+            ).master_for(sentinel.master_name, **client_kwargs)]
+            self.batchers = [Batcher(self.clients[0], replica_acks, self.urls[0])]
+        elif self.cluster:
+            self.clients = [cluster_client(self.urls, client_kwargs)]
+            self.batchers = [ClusterBatcher(self.clients[0], replica_acks)]
+        else:
+            self.clients = [redis.asyncio.Redis.from_url(url, **client_kwargs) for url in self.urls]
+            self.batchers = [Batcher(client, replica_acks, url) for client, url in zip(self.clients, self.urls)]
 
     def client(self, key):
         return self.clients[self._host(key)]
@@ -101,13 +114,6 @@ class Shards:
     async def scan(self, match):
         """The keys matching ``match`` on every host (on a cluster, every primary)."""
         return [key for client in self.clients async for key in client.scan_iter(match=match, count=1000)]
-
-    def split(self, keys):
-        """The keys by unit: {host index or slot: [keys in their given order]}."""
-        by_shard = {}
-        for key in keys:
-            by_shard.setdefault(self.index(key), []).append(key)
-        return by_shard
 
 
 class SentinelConfig:

@@ -21,6 +21,7 @@ from ._batcher import _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._dead_members import DeadMembers
+from ._group_sends import GROUP_SEND, WRONG_TYPE, GroupSends
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
 from ._process_channels import ProcessChannels
@@ -28,7 +29,7 @@ from ._replica_acks import ReplicaAcks
 from ._send_once import SEND_ONCE
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
 from ._cluster import is_cluster_url
-from ._shards import SentinelConfig, Shards, tagged_key
+from ._shards import Placement, SentinelConfig, Shards, tagged_key
 from ._stats import Stats, Summary
 from ._streams import Streams
 from ._sync_sends import SyncSends
@@ -95,10 +96,9 @@ class RedisChannelLayer(BaseChannelLayer):
         super().__init__(expiry=expiry, capacity=capacity)
         self.hosts = _parse_hosts(hosts)
         self.sentinel = SentinelConfig(sentinels, master_name, sentinel_kwargs) if sentinels else None
-        # Sync sends go from the calling thread on one plain host; elsewhere, and when
-        # replicas confirm writes, through the loop's batcher.
-        self.sends_from_threads = (self.sentinel is None and len(self.hosts) == 1
-                                   and not is_cluster_url(self.hosts[0]) and not replica_acks)
+        # Sync sends go from the calling thread, unless replicas are to confirm writes:
+        # then through the loop's batcher, which waits for them.
+        self.sends_from_threads = not replica_acks
         if "{" in prefix or "}" in prefix:
             raise ValueError(f"prefix cannot contain braces: they would change where keys live ({prefix!r})")
         self.prefix = prefix
@@ -128,6 +128,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._checked_names = set()
         self.stats = Stats()
         self._dead_members = DeadMembers(self)
+        self._group_sends = GroupSends(self, Placement(self.hosts, self.sentinel))
         self._skipped_members = Summary(
             logger, "group_send skipped %d member(s) over capacity since the last such line; by group: %s")
 
@@ -179,9 +180,6 @@ class RedisChannelLayer(BaseChannelLayer):
 
     @functools.cached_property
     def _sync_sends(self):
-        if not self.sends_from_threads:
-            raise RuntimeError("sends from the calling thread need one plain Redis host; "
-                               "on several hosts, a cluster or Sentinels send through the event loop")
         return SyncSends(self)
 
     async def untaken(self, channel, positions):
@@ -247,24 +245,23 @@ class RedisChannelLayer(BaseChannelLayer):
         body = pack_message(group, message, self.max_message_size, self.crypter)
         key = self._group_key(group)
         now = self._now_ms()
-        batcher = runtime.shards.batcher(key)
         try:
-            _, members = await asyncio.gather(
-                batcher.command("ZREMRANGEBYSCORE", key, "-inf", now - self.group_expiry * 1000),
-                batcher.command("ZRANGE", key, 0, -1),
-            )
+            reply = await GROUP_SEND(runtime.shards.client(key), *self._group_sends.call(key, body, now))
         except ResponseError as error:
             if not is_wrong_type(error):
                 raise
             await move_aside(self, runtime.shards, key, "not a sorted set of members")
-            members = []
-        sends = self._group_writes(members, body, now, lambda member: self._member_channel(runtime, key, member))
+            reply = [[], []]
+        full, wrong_type, sends = self._group_sends.settle(
+            key, body, now, reply, lambda member: self._member_channel(runtime, key, member))
         results = await asyncio.gather(*(
             runtime.shards.batcher(target).send(target, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
             for channel, _, target, kind, data in sends
         ))
+        for target in wrong_type:
+            await move_aside(self, runtime.shards, target, WRONG_TYPE)
         skipped = 0
-        for members in self._group_sent(sends, results):
+        for members in full + self._group_sent(sends, results):
             skipped += len(members)
             if "!" in members[0]:
                 skipped -= await self._dead_members.remove(runtime.shards, group, key, members)

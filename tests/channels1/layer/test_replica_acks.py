@@ -37,20 +37,30 @@ def stopped(server):
         server.process.send_signal(signal.SIGCONT)
 
 
-async def test_a_send_resolves_only_once_the_replica_holds_it(primary_and_replica):
+async def send_to(layer, channel, message, through_group):
+    if through_group:
+        await layer.group_send(f"{channel}.group", message)
+    else:
+        await layer.send(channel, message)
+
+
+@pytest.mark.parametrize("through_group", [False, True], ids=["send", "group_send"])
+async def test_a_send_resolves_only_once_the_replica_holds_it(primary_and_replica, through_group):
     primary, replica, linked = primary_and_replica
     await wait_until(linked, timeout=30)
     make = layer_maker([primary.url], replica_acks=1, replica_ack_timeout=60)
     layer = make()
-    key = layer._stream_key("test.replicated")
-    await layer.send("test.warm", {"n": 0})  # connections and scripts ready
+    channel = "test.replicated"
+    key = layer._stream_key(channel)
+    await layer.group_add(f"{channel}.group", channel)
+    await send_to(layer, channel, {"n": 0}, through_group)  # connections and scripts ready
     with primary.client() as on_primary, replica.client() as on_replica:
         with stopped(replica):
-            sending = asyncio.ensure_future(layer.send("test.replicated", {"n": 1}))
-            await wait_until(lambda: on_primary.xlen(key) == 1, timeout=30)
+            sending = asyncio.ensure_future(send_to(layer, channel, {"n": 1}, through_group))
+            await wait_until(lambda: on_primary.xlen(key) == 2, timeout=30)
             assert not sending.done(), "resolved while only the primary held the message"
         await asyncio.wait_for(sending, 30)
-        assert on_replica.xlen(key) == 1
+        assert on_replica.xlen(key) == 2
     await close_made(make)
 
 

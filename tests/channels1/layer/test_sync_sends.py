@@ -5,33 +5,22 @@ full channels, bad group members and lost scripts as those do."""
 import asyncio
 import json
 import logging
+import uuid
 
 import pytest
-import redis
 from channels.exceptions import ChannelFull
 
 from channels1.layer import RedisChannelLayer
 from channels1.layer.keys import dead_letters_key
 
 from .conftest import receive, wait_until
-
-
-@pytest.fixture(autouse=True)
-def one_plain_host(request):
-    if request.config.getoption("--layer-redis") != "single":
-        pytest.skip("sends from the calling thread are made on one plain host only; on several hosts, "
-                    "a cluster or behind Sentinels sync code sends through the process's event loop")
-
-
-def connected_clients(server):
-    return server.info("clients")["connected_clients"]
+from .test_batcher import CuttingProxy, tcp_redis  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
-def server(redis_url):
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    client.close()
+def server(layer_redis):
+    """The servers under the layer, each command sent to the one holding its key."""
+    return layer_redis.by_key()
 
 
 async def test_send_now_reaches_a_receiver_in_order(make_layer):
@@ -105,20 +94,21 @@ async def test_group_send_now_moves_aside_a_group_key_that_is_not_a_sorted_set(l
     assert await receive(layer, member) == {"n": 1}
 
 
-async def test_send_now_loads_the_script_again_after_the_server_forgot_it(layer, server):
+async def test_send_now_loads_the_script_again_after_the_server_forgot_it(layer, layer_redis):
     await asyncio.to_thread(layer.send_now, "jobs", {"n": 1})
-    server.script_flush()
+    for each in layer_redis.servers:
+        each.script_flush()
     await asyncio.to_thread(layer.send_now, "jobs", {"n": 2})
     assert [await receive(layer, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
 
 
-async def test_close_closes_the_connections_of_sync_sends(make_layer, server):
+async def test_close_closes_the_connections_of_sync_sends(make_layer, layer_redis):
     layer = make_layer()
-    baseline = connected_clients(server)
+    baseline = layer_redis.connected_clients()
     await asyncio.to_thread(layer.send_now, "jobs", {"n": 1})
-    assert connected_clients(server) == baseline + 1
+    assert layer_redis.connected_clients() > baseline
     await layer.close()
-    await wait_until(lambda: connected_clients(server) == baseline)
+    await wait_until(lambda: layer_redis.connected_clients() == baseline)
     await asyncio.to_thread(layer.send_now, "jobs", {"n": 2})  # the layer starts afresh
     assert [await receive(layer, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
 
@@ -135,8 +125,17 @@ async def test_send_now_timestamps_on_the_servers_clock_from_the_first_send(make
     assert [await receive(receiver, "jobs") for _ in range(2)] == [{"n": 1}, {"n": 2}]
 
 
-async def test_a_layer_on_several_hosts_refuses_sends_from_the_calling_thread(redis_url):
-    layer = RedisChannelLayer(hosts=[redis_url, "redis://127.0.0.1:1/0"])
-    assert not layer.sends_from_threads
-    with pytest.raises(RuntimeError, match="one plain Redis host"):
-        layer.send_now("jobs", {"n": 1})
+async def test_send_now_whose_connection_breaks_under_it_is_sent_again_on_a_new_one(tcp_redis, caplog):
+    async with CuttingProxy(tcp_redis.port) as proxy:
+        layer = RedisChannelLayer(hosts=[proxy.url], prefix=f"test{uuid.uuid4().hex[:8]}")
+        try:
+            await asyncio.to_thread(layer.send_now, "test.cut", {"n": 0})
+            proxy.cut_next_request()
+            with caplog.at_level(logging.WARNING, logger="channels1.layer"):
+                await asyncio.to_thread(layer.send_now, "test.cut", {"n": 1})
+            assert proxy.cuts == 1
+            assert "sent again on a new connection" in caplog.text
+            assert [await receive(layer, "test.cut") for _ in range(2)] == [{"n": 0}, {"n": 1}]
+            assert await layer.receive_batch(["test.cut"], 10, block=False) == []
+        finally:
+            await layer.close()
