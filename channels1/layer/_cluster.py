@@ -1,7 +1,8 @@
 """Redis Cluster: ``redis+cluster://`` URLs name a cluster by one or more of its
 nodes; redis-py's cluster client routes each command by its key's slot and follows
 MOVED/ASK redirects and failovers. The batcher pipelines per node and sends one
-script call per slot, since a script may only touch keys of one slot."""
+script call per slot, since a script may only touch keys of one slot, and rings the
+doorbell of each primary whose streams it wrote to."""
 
 from urllib.parse import urlsplit, urlunsplit
 
@@ -9,6 +10,7 @@ import redis.asyncio.cluster
 from redis.crc import key_slot
 
 from ._batcher import Batcher
+from ._scripts import SEND
 
 SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
@@ -42,6 +44,10 @@ class ClusterBatcher(Batcher):
     cluster client splits into one write per node and in which each redirected
     command is sent again to where it now lives."""
 
+    def __init__(self, client, doorbells):
+        super().__init__(client)
+        self._doorbells = doorbells
+
     def _send_groups(self, sends):
         by_slot = {}
         for send in sends:
@@ -60,9 +66,26 @@ class ClusterBatcher(Batcher):
                 pipe.execute_command(*args)
                 queued.append(index)
         if queued:
+            # After the writes, in the same pipeline: on each node, after its writes.
+            for ring in await self._rings(batch):
+                pipe.execute_command(*ring)
             for index, reply in zip(queued, await pipe.execute(raise_on_error=False)):
                 replies[index] = reply
         return replies
+
+    async def _rings(self, batch):
+        """A doorbell ring per primary that a send to a stream in ``batch`` goes to."""
+        slots = set()
+        for args in batch:
+            if args[0] == "EVALSHA" and args[1] == SEND.sha:
+                keys = args[3:3 + args[2]]
+                # Per key: kind, capacity, data after now, expiry and group; "s" is a stream.
+                if "s" in args[3 + args[2] + 3::3]:
+                    slots.add(slot_of(keys[0]))
+        if not slots:
+            return []
+        await self._doorbells.ready()
+        return list({self._doorbells.key(slot): self._doorbells.ring(slot) for slot in slots}.values())
 
     async def close(self):
         await self.drained()

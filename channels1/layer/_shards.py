@@ -12,6 +12,7 @@ import redis.asyncio.sentinel
 
 from ._batcher import Batcher
 from ._cluster import ClusterBatcher, cluster_client, is_cluster_url, slot_of
+from ._doorbells import Doorbells
 
 CLIENT_DEFAULTS = {"max_connections": 64, "socket_connect_timeout": 5, "health_check_interval": 30}
 
@@ -40,8 +41,9 @@ class Shards:
     names it now ranks highest for, about one in (hosts + 1). A cluster is one
     client and one batcher, and its units are slots."""
 
-    def __init__(self, urls, connection_kwargs, sentinel=None):
+    def __init__(self, urls, connection_kwargs, sentinel=None, prefix="asgi"):
         self.urls = list(urls)
+        self.doorbells = None
         client_kwargs = {**CLIENT_DEFAULTS, **connection_kwargs}
         self.cluster = is_cluster_url(self.urls[0])
         if sentinel is not None:
@@ -53,7 +55,8 @@ class Shards:
             self.batchers = [Batcher(self.clients[0])]
         elif self.cluster:
             self.clients = [cluster_client(self.urls, client_kwargs)]
-            self.batchers = [ClusterBatcher(self.clients[0])]
+            self.doorbells = Doorbells(self.clients[0], prefix)
+            self.batchers = [ClusterBatcher(self.clients[0], self.doorbells)]
         else:
             self.clients = [redis.asyncio.Redis.from_url(url, **client_kwargs) for url in self.urls]
             self.batchers = [Batcher(client) for client in self.clients]

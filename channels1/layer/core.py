@@ -522,7 +522,7 @@ class _Runtime:
         self.layer = layer
         self.loop = loop
         self.closed = concurrent.futures.Future()  # done once close() has finished
-        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel)
+        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel, layer.prefix)
         self.streams = Streams(layer, self.shards, layer.consumer)
         self.process_channels = ProcessChannels(layer, self.shards, loop)
         self.started = False

@@ -1,0 +1,98 @@
+"""A receiver of channels in many slots of a Redis Cluster waits once per node, on its
+doorbell, and a send or a delayed message moved onto one of its channels (from another
+process) wakes it at once, long before its block timeout."""
+
+import asyncio
+
+import pytest
+
+from channels1.layer._cluster import slot_of
+from channels1.layer.delayed import move_due, schedule
+
+from .conftest import close_made, layer_maker, wait_until
+
+CHANNELS = [f"test.spread{i}" for i in range(12)]
+# Far longer than any wait below: a receiver that returns sooner was woken.
+LONG_BLOCK = 120.0
+
+
+@pytest.fixture
+async def make_clustered(local_cluster):
+    make = layer_maker([local_cluster.url])
+    yield make
+    await close_made(make)
+
+
+@pytest.fixture
+def primaries(local_cluster):
+    clients = [server.client() for server in local_cluster.primaries]
+    yield clients
+    for client in clients:
+        client.close()
+
+
+def blocked(client, command):
+    return sum(1 for info in client.client_list() if "b" in info["flags"] and info["cmd"] == command)
+
+
+def blocked_reads(primaries):
+    return [(blocked(client, "xread"), blocked(client, "xreadgroup")) for client in primaries]
+
+
+async def waiting_receiver(receiver, primaries):
+    """A take over CHANNELS, once it waits: one doorbell read on each primary."""
+    assert len({slot_of(receiver._stream_key(channel)) for channel in CHANNELS}) == len(CHANNELS)
+    await receiver.receive_batch(CHANNELS, 10, block=False)  # the streams and their groups exist
+    before = blocked_reads(primaries)
+    take = asyncio.ensure_future(receiver.receive_batch(CHANNELS, 10))
+    await wait_until(lambda: [(x - bx, g - bg) for (x, g), (bx, bg) in zip(blocked_reads(primaries), before)]
+                     == [(1, 0)] * len(primaries), timeout=30)
+    return take
+
+
+async def test_a_receiver_of_channels_in_many_slots_waits_once_per_node_and_a_send_wakes_it(make_clustered,
+                                                                                              primaries):
+    receiver, sender = make_clustered(block_timeout=LONG_BLOCK), make_clustered()
+    take = await waiting_receiver(receiver, primaries)
+    await sender.send(CHANNELS[7], {"n": 1})
+    deliveries = await asyncio.wait_for(take, 30)
+    assert [(delivery.channel, delivery.message) for delivery in deliveries] == [(CHANNELS[7], {"n": 1})]
+    receiver.ack(deliveries[0])
+
+
+async def test_a_delayed_message_moved_onto_a_channel_wakes_its_receiver(make_clustered, primaries):
+    receiver, mover = make_clustered(block_timeout=LONG_BLOCK), make_clustered()
+    take = await waiting_receiver(receiver, primaries)
+    seconds, micros = primaries[0].time()
+    await schedule(mover, CHANNELS[3], {"later": True}, seconds * 1000 + micros // 1000, "id-1")
+    assert (await move_due(mover))[:2] == (1, 0)
+    deliveries = await asyncio.wait_for(take, 30)
+    assert [(delivery.channel, delivery.message) for delivery in deliveries] == [(CHANNELS[3], {"later": True})]
+    receiver.ack(deliveries[0])
+
+
+async def test_a_message_written_without_a_ring_is_taken_after_one_block_timeout(make_clustered, primaries,
+                                                                                 local_cluster):
+    """As when a writer's map of the slots is out of date: a delay, nothing lost."""
+    receiver = make_clustered(block_timeout=1.0)
+    await receiver.receive_batch(CHANNELS, 10, block=False)
+    key = receiver._stream_key(CHANNELS[5])
+    sender = make_clustered()
+    await sender.send(CHANNELS[5], {"n": 1})  # the bodies are the layer's to pack: copy one
+    [(_, fields)] = [entry for entry in local_cluster_client(local_cluster).xrange(key)]
+    taken = await receiver.receive_batch([CHANNELS[5]], 1)
+    receiver.ack(taken[0])
+    take = asyncio.ensure_future(receiver.receive_batch(CHANNELS, 10))
+    await asyncio.sleep(0)
+    local_cluster_client(local_cluster).xadd(key, fields)
+    deliveries = await asyncio.wait_for(take, 30)
+    while not deliveries:
+        deliveries = await asyncio.wait_for(receiver.receive_batch(CHANNELS, 10), 30)
+    assert [(delivery.channel, delivery.message) for delivery in deliveries] == [(CHANNELS[5], {"n": 1})]
+    receiver.ack(deliveries[0])
+
+
+def local_cluster_client(local_cluster):
+    import redis
+
+    return redis.RedisCluster(host="127.0.0.1", port=local_cluster.servers[0].port)
