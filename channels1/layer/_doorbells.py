@@ -16,7 +16,7 @@ MAP_SECONDS = 10.0
 def tag_in_slot(slot):
     """A hash tag that places its keys in ``slot``."""
     for number in itertools.count():
-        tag = f"bell{number}"
+        tag = f"s{number}"
         if key_slot(tag.encode()) == slot:
             return tag
 
@@ -57,10 +57,15 @@ class Doorbells:
         slots = self._client.nodes_manager.slots_cache
         seen, when = self._map_seen
         if slots is not seen or time.monotonic() - when > MAP_SECONDS:
-            first = {}
-            for slot in range(REDIS_CLUSTER_HASH_SLOTS):
-                nodes = slots.get(slot)
-                if nodes:
-                    first.setdefault(nodes[0].name, slot)
-            self._first_slots, self._map_seen = first, (slots, time.monotonic())
+            self._first_slots, self._map_seen = first_slots(slots), (slots, time.monotonic())
         return self._first_slots
+
+
+def first_slots(slots_cache):
+    """{primary's name (host:port): the first slot it serves} by a cluster client's map."""
+    first = {}
+    for slot in range(REDIS_CLUSTER_HASH_SLOTS):
+        nodes = slots_cache.get(slot)
+        if nodes:
+            first.setdefault(nodes[0].name, slot)
+    return first
