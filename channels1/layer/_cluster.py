@@ -19,6 +19,19 @@ def is_cluster_url(url):
     return urlsplit(url).scheme in SCHEMES
 
 
+class _StreamReadsRouted(redis.asyncio.cluster.RedisCluster):
+    """The cluster client, finding the keys of a stream read itself: redis-py asks a
+    server for them (``COMMAND GETKEYS``), one more round trip before every read."""
+
+    async def _determine_slot(self, command, *args):
+        if command.upper() in ("XREAD", "XREADGROUP") and "STREAMS" in args:
+            names_and_ids = args[args.index("STREAMS") + 1:]
+            slots = {self.keyslot(key) for key in names_and_ids[:len(names_and_ids) // 2]}
+            if len(slots) == 1:
+                return slots.pop()
+        return await super()._determine_slot(command, *args)
+
+
 def cluster_client(urls, client_kwargs, module=redis.asyncio.cluster):
     """One client for the cluster that ``urls`` (its start-up nodes) lead to; of
     ``module`` (``redis.cluster`` for a synchronous one)."""
@@ -26,7 +39,8 @@ def cluster_client(urls, client_kwargs, module=redis.asyncio.cluster):
     # A cluster keeps one database: a path like /0 is accepted and means it.
     first = urlunsplit(parts[0]._replace(scheme=SCHEMES[parts[0].scheme], path=""))
     more = [module.ClusterNode(part.hostname, part.port or 6379) for part in parts[1:]]
-    return module.RedisCluster.from_url(first, **({"startup_nodes": more} if more else {}), **client_kwargs)
+    kind = _StreamReadsRouted if module is redis.asyncio.cluster else module.RedisCluster
+    return kind.from_url(first, **({"startup_nodes": more} if more else {}), **client_kwargs)
 
 
 def node_url(url):

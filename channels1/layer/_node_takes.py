@@ -5,6 +5,7 @@ per node on its doorbell instead of a blocking read per slot."""
 import asyncio
 
 from ._cluster import slot_of
+from ._scripts import RECLAIM
 
 # No entry yet: any ring comes after it.
 NO_RING = b"0-0"
@@ -16,13 +17,7 @@ async def take_by_node(streams, channel_of, by_slot, max_messages, block):
     groups = list(by_slot.values())
     share = -(-max_messages // len(groups))
     waiting = block and not streams._stopping
-    marks = {}
-    if streams._reclaim_due():
-        results = await streams._take_each(channel_of, groups, share, True)
-        if waiting and not any(results):
-            results, marks = await _read_each_node(streams, channel_of, groups, share, True)
-    else:
-        results, marks = await _read_each_node(streams, channel_of, groups, share, waiting)
+    results, marks = await _read_each_node(streams, channel_of, groups, share, waiting, streams._reclaim_due())
     taken = [delivery for result in results for delivery in result]
     busy = [keys for keys, result in zip(groups, results) if len(result) >= share]
     if busy and len(taken) < max_messages:
@@ -31,17 +26,17 @@ async def take_by_node(streams, channel_of, by_slot, max_messages, block):
         taken += [delivery for result in more for delivery in result]
     if taken or not block or streams._stopping:
         return taken
-    await _wait_for_doorbells(streams, marks)
-    if streams._stopping:
+    if not await _wait_for_doorbells(streams, marks) or streams._stopping:
         return []
-    results, _ = await _read_each_node(streams, channel_of, groups, share, False)
+    results, _ = await _read_each_node(streams, channel_of, groups, share, False, False)
     return [delivery for result in results for delivery in result]
 
 
-async def _read_each_node(streams, channel_of, groups, share, mark):
-    """A non-blocking read of ``share`` from each group of keys, in one pipeline; with
-    ``mark``, each node's doorbell's last ring first, in that node's part of it:
-    ``(deliveries per group, {doorbell: last ring})``."""
+async def _read_each_node(streams, channel_of, groups, share, mark, reclaim):
+    """A non-blocking read of ``share`` from each group of keys (after taking over what
+    silent receivers held, if ``reclaim``), in one pipeline; with ``mark``, each node's
+    doorbell's last ring first, in that node's part of it: ``(deliveries per group,
+    {doorbell: last ring})``."""
     present = set(await streams._ensure_groups([key for keys in groups for key in keys], create=mark))
     groups = [[key for key in keys if key in present] for keys in groups]
     doorbells = streams._shards.doorbells
@@ -52,6 +47,8 @@ async def _read_each_node(streams, channel_of, groups, share, mark):
         pipe.execute_command("XREVRANGE", bell, "+", "-", "COUNT", 1)
     for keys in groups:
         if keys:
+            if reclaim:
+                RECLAIM.queue(pipe, keys, streams._reclaim_args(share))
             pipe.execute_command(*streams._read_command(keys, share, False))
     replies = iter(await pipe.execute(raise_on_error=False))
     marks = {}
@@ -59,33 +56,41 @@ async def _read_each_node(streams, channel_of, groups, share, mark):
         reply = next(replies)
         marks[bell] = NO_RING if not reply else reply[0][0] if not isinstance(reply, Exception) else reply
     results, failed = [], []
-    for index, keys in enumerate(groups):
-        reply = next(replies) if keys else None
-        if isinstance(reply, Exception):
-            failed.append(index)
+    for keys in groups:
+        channels = [channel_of[key] for key in keys]
+        replies_of_group = [next(replies) for _ in range((1 + reclaim) if keys else 0)]
+        if any(isinstance(reply, Exception) for reply in replies_of_group):
+            failed.append(len(results))
             results.append([])
-        else:
-            results.append(streams._read_deliveries([channel_of[key] for key in keys], keys, reply))
+            continue
+        result = streams._reclaimed(channels, keys, replies_of_group[0]) if keys and reclaim else []
+        results.append(result + (streams._read_deliveries(channels, keys, replies_of_group[-1]) if keys else []))
+    taken = [delivery for result in results for delivery in result]
     errors = [reply for reply in marks.values() if isinstance(reply, Exception)]
     if errors:
-        streams._hand_back([delivery for result in results for delivery in result])
+        streams._hand_back(taken)
         raise errors[0]
     if failed:
-        # Taken one slot at a time, where a missing group or a key that is not a stream is dealt with.
+        # Taken one slot at a time, where a missing group, a script to load again or a
+        # key that is not a stream is dealt with.
         try:
-            again = await streams._take_each(channel_of, [groups[index] for index in failed], share, False)
+            again = await streams._take_each(channel_of, [groups[index] for index in failed], share, reclaim)
         except BaseException:
-            streams._hand_back([delivery for result in results for delivery in result])
+            streams._hand_back(taken)
             raise
         for index, result in zip(failed, again):
             results[index] = result
+    if reclaim:
+        await asyncio.gather(*(
+            streams._forget_idle_consumers([channel_of[key] for key in keys], keys) for keys in groups if keys
+        ))
     return results, marks
 
 
 async def _wait_for_doorbells(streams, marks):
-    """Until one of the doorbells rings after its mark, or the block timeout passes.
-    A wait still in flight from an earlier take is waited on again, not doubled: it
-    would have ended if its doorbell had rung since."""
+    """Until one of the doorbells rings after its mark (True), or the block timeout
+    passes. A wait still in flight from an earlier take is waited on again, not
+    doubled: it would have ended if its doorbell had rung since."""
     client = streams._shards.clients[0]
     waits = []
     for bell, mark in marks.items():
@@ -98,11 +103,12 @@ async def _wait_for_doorbells(streams, marks):
             streams._blocking_reads[("doorbell", bell)] = wait
         waits.append(wait)
     if not waits:
-        return
+        return False
     done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     for wait in done:
         if not wait.cancelled() and wait.exception() is not None:
             raise wait.exception()
+    return any(not wait.cancelled() and wait.result() for wait in done)
 
 
 def _wait_done(streams, bell, wait):

@@ -329,12 +329,16 @@ class Streams:
                         name.decode(), channels[index - 1], idle)
 
     async def _reclaim(self, channels, keys, max_messages):
+        reply = await RECLAIM(self._shards.client(keys[0]), keys, self._reclaim_args(max_messages))
+        return self._reclaimed(channels, keys, reply)
+
+    def _reclaim_args(self, max_messages):
         layer = self._layer
-        taken, dropped = await RECLAIM(
-            self._shards.client(keys[0]),
-            keys,
-            [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
-        )
+        return [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries]
+
+    def _reclaimed(self, channels, keys, reply):
+        layer = self._layer
+        taken, dropped = reply
         for index, id, deliveries in zip(*[iter(dropped)] * 3):
             layer.stats.count("dropped", channels[index - 1])
             logger.error(
