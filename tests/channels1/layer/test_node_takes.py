@@ -1,6 +1,7 @@
 """A receiver of channels in many slots of a Redis Cluster waits once per node, on its
 doorbell, and a send or a delayed message moved onto one of its channels (from another
-process) wakes it at once, long before its block timeout."""
+process) wakes it at once, long before its block timeout; what a silent receiver held
+in several slots is taken over in the same reads."""
 
 import asyncio
 
@@ -9,7 +10,7 @@ import pytest
 from channels1.layer._cluster import slot_of
 from channels1.layer.delayed import move_due, schedule
 
-from .conftest import close_made, layer_maker, wait_until
+from .conftest import close_made, layer_maker, vanish, wait_until
 
 CHANNELS = [f"test.spread{i}" for i in range(12)]
 # Far longer than any wait below: a receiver that returns sooner was woken.
@@ -90,6 +91,24 @@ async def test_a_message_written_without_a_ring_is_taken_after_one_block_timeout
         deliveries = await asyncio.wait_for(receiver.receive_batch(CHANNELS, 10), 30)
     assert [(delivery.channel, delivery.message) for delivery in deliveries] == [(CHANNELS[5], {"n": 1})]
     receiver.ack(deliveries[0])
+
+
+async def test_messages_a_silent_receiver_held_in_several_slots_are_taken_over(make_clustered):
+    sender = make_clustered()
+    silent, other = make_clustered(visibility_timeout=0.5), make_clustered(visibility_timeout=0.5)
+    for channel in CHANNELS:
+        await sender.send(channel, {"on": channel})
+    held = await silent.receive_batch(CHANNELS, 20)
+    assert sorted(delivery.channel for delivery in held) == sorted(CHANNELS)
+    vanish(silent)
+    taken = []
+    while len(taken) < len(CHANNELS):
+        for delivery in await asyncio.wait_for(other.receive_batch(CHANNELS, 20), 30):
+            taken.append(delivery)
+            other.ack(delivery)
+    assert sorted((delivery.channel, delivery.message["on"], delivery.deliveries) for delivery in taken) == sorted(
+        (channel, channel, 2) for channel in CHANNELS)
+    assert await other.receive_batch(CHANNELS, 20, block=False) == []
 
 
 def local_cluster_client(local_cluster):
