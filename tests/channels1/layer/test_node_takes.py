@@ -6,11 +6,14 @@ in several slots is taken over in the same reads."""
 import asyncio
 
 import pytest
+import redis
 
 from channels1.layer._cluster import slot_of
 from channels1.layer.delayed import move_due, schedule
+from channels1.redis_server import LocalCluster
 
 from .conftest import close_made, layer_maker, vanish, wait_until
+from .test_cluster import move_slot, owner, serving_port
 
 CHANNELS = [f"test.spread{i}" for i in range(12)]
 # Far longer than any wait below: a receiver that returns sooner was woken.
@@ -109,6 +112,79 @@ async def test_messages_a_silent_receiver_held_in_several_slots_are_taken_over(m
     assert sorted((delivery.channel, delivery.message["on"], delivery.deliveries) for delivery in taken) == sorted(
         (channel, channel, 2) for channel in CHANNELS)
     assert await other.receive_batch(CHANNELS, 20, block=False) == []
+
+
+async def test_a_receiver_of_many_slots_loses_and_repeats_nothing_while_a_slot_moves(make_clustered, primaries):
+    receiver, sender = make_clustered(block_timeout=1.0), make_clustered()
+    moving = CHANNELS[0]
+    slot = slot_of(sender._stream_key(moving))
+    source = owner(primaries, slot)
+    target = next(client for client in primaries if client is not source)
+    await receiver.receive_batch(CHANNELS, 10, block=False)
+    received = []
+
+    async def receive_until(count):
+        while len(received) < count:
+            for delivery in await asyncio.wait_for(receiver.receive_batch(CHANNELS, 10), 30):
+                received.append(delivery.message["n"])
+                receiver.ack(delivery)
+
+    waiting = asyncio.ensure_future(receive_until(20))
+    await asyncio.get_running_loop().run_in_executor(None, move_slot, slot, source, target)
+    for n in range(10):
+        await sender.send(moving, {"n": n})
+        await sender.send(CHANNELS[1], {"n": 10 + n})
+    await waiting
+    assert sorted(received) == list(range(20))
+    assert await receiver.receive_batch(CHANNELS, 10, block=False) == []
+    assert owner(primaries, slot) is target
+
+
+async def test_a_receiver_of_many_slots_waiting_while_a_primary_dies_gets_every_later_message_once():
+    with LocalCluster(primaries=3, replicas=1) as cluster:
+        make = layer_maker(cluster.urls)  # every node a start-up node: one of them dies
+        receiver, sender = make(block_timeout=1.0), make()
+        await receiver.receive_batch(CHANNELS, 10, block=False)
+        received = []
+
+        async def receive_until(count):
+            while len(received) < count:
+                try:
+                    deliveries = await receiver.receive_batch(CHANNELS, 10)
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                        redis.exceptions.ClusterDownError):
+                    await asyncio.sleep(0.2)  # as a worker does: log, pause, read again
+                    continue
+                for delivery in deliveries:
+                    received.append((delivery.channel, delivery.message["n"]))
+                    receiver.ack(delivery)
+
+        waiting = asyncio.ensure_future(receive_until(len(CHANNELS) * 2))
+        await asyncio.sleep(0.5)  # waiting on the doorbells
+        primary, replica = cluster.primaries[0], cluster.servers[cluster.primary_count]
+        slot = next(slot_of(receiver._stream_key(channel)) for channel in CHANNELS
+                    if serving_port(primary.client(), slot_of(receiver._stream_key(channel))) == primary.port)
+        with primary.client(socket_timeout=60) as client:
+            # A replica that never caught up does not take over.
+            assert client.execute_command("WAIT", 1, 30000) == 1
+        primary.process.kill()
+        with cluster.primaries[1].client() as client:
+            await wait_until(lambda: serving_port(client, slot) == replica.port, timeout=60)
+        expected = []
+        async with asyncio.timeout(60):
+            for n in range(2):
+                for channel in CHANNELS:
+                    while True:
+                        try:
+                            await sender.send(channel, {"n": n})
+                            break
+                        except (redis.exceptions.ConnectionError, redis.exceptions.ClusterDownError):
+                            await asyncio.sleep(0.2)  # the batch met the dead node before the new map
+                    expected.append((channel, n))
+        await asyncio.wait_for(waiting, 60)
+        assert sorted(received) == sorted(expected)
+        assert await receiver.receive_batch(CHANNELS, 10, block=False) == []
+        await close_made(make)
 
 
 def local_cluster_client(local_cluster):
