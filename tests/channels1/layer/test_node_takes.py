@@ -83,12 +83,14 @@ async def test_a_message_written_without_a_ring_is_taken_after_one_block_timeout
     key = receiver._stream_key(CHANNELS[5])
     sender = make_clustered()
     await sender.send(CHANNELS[5], {"n": 1})  # the bodies are the layer's to pack: copy one
-    [(_, fields)] = [entry for entry in local_cluster_client(local_cluster).xrange(key)]
-    taken = await receiver.receive_batch([CHANNELS[5]], 1)
-    receiver.ack(taken[0])
-    take = asyncio.ensure_future(receiver.receive_batch(CHANNELS, 10))
-    await asyncio.sleep(0)
-    local_cluster_client(local_cluster).xadd(key, fields)
+    with redis.RedisCluster(host="127.0.0.1", port=local_cluster.servers[0].port) as client:
+        [(_, fields)] = client.xrange(key)
+        taken = await receiver.receive_batch([CHANNELS[5]], 1)
+        receiver.ack(taken[0])
+        take = asyncio.ensure_future(receiver.receive_batch(CHANNELS, 10))
+        streams = receiver._runtimes[asyncio.get_running_loop()].streams
+        await wait_until(lambda: any(key[0] == "doorbell" for key in streams._blocking_reads))
+        client.xadd(key, fields)
     deliveries = await asyncio.wait_for(take, 30)
     while not deliveries:
         deliveries = await asyncio.wait_for(receiver.receive_batch(CHANNELS, 10), 30)
@@ -186,8 +188,3 @@ async def test_a_receiver_of_many_slots_waiting_while_a_primary_dies_gets_every_
         assert await receiver.receive_batch(CHANNELS, 10, block=False) == []
         await close_made(make)
 
-
-def local_cluster_client(local_cluster):
-    import redis
-
-    return redis.RedisCluster(host="127.0.0.1", port=local_cluster.servers[0].port)
