@@ -22,6 +22,7 @@ class Settings:
     warmup_round_trips: int = 200
     fanout_sizes: tuple = (1000,)
     fanout_processes: int = 4
+    largest_fanout_on_many: int = 1000  # as in the layer benchmark, whose fan-out run this one uses
     fanouts: int = 20
     min_fanouts: int = 5
     warmup_fanouts: int = 2

@@ -1,7 +1,8 @@
 """Redis Cluster: ``redis+cluster://`` URLs name a cluster by one or more of its
 nodes; redis-py's cluster client routes each command by its key's slot and follows
 MOVED/ASK redirects and failovers. The batcher pipelines per node and sends one
-script call per slot, since a script may only touch keys of one slot."""
+script call per slot, since a script may only touch keys of one slot, and rings the
+doorbell of each primary whose streams it wrote to."""
 
 from urllib.parse import urlsplit, urlunsplit
 
@@ -10,12 +11,27 @@ from redis.crc import key_slot
 from redis.exceptions import ClusterDownError, ConnectionError, TimeoutError, TryAgainError
 
 from ._batcher import Batcher
+from ._scripts import SEND
+from ._send_once import SEND_ONCE
 
 SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
 
 def is_cluster_url(url):
     return urlsplit(url).scheme in SCHEMES
+
+
+class _StreamReadsRouted(redis.asyncio.cluster.RedisCluster):
+    """The cluster client, finding the keys of a stream read itself: redis-py asks a
+    server for them (``COMMAND GETKEYS``), one more round trip before every read."""
+
+    async def _determine_slot(self, command, *args):
+        if command.upper() in ("XREAD", "XREADGROUP") and "STREAMS" in args:
+            names_and_ids = args[args.index("STREAMS") + 1:]
+            slots = {self.keyslot(key) for key in names_and_ids[:len(names_and_ids) // 2]}
+            if len(slots) == 1:
+                return slots.pop()
+        return await super()._determine_slot(command, *args)
 
 
 def cluster_client(urls, client_kwargs, module=redis.asyncio.cluster):
@@ -25,7 +41,8 @@ def cluster_client(urls, client_kwargs, module=redis.asyncio.cluster):
     # A cluster keeps one database: a path like /0 is accepted and means it.
     first = urlunsplit(parts[0]._replace(scheme=SCHEMES[parts[0].scheme], path=""))
     more = [module.ClusterNode(part.hostname, part.port or 6379) for part in parts[1:]]
-    return module.RedisCluster.from_url(first, **({"startup_nodes": more} if more else {}), **client_kwargs)
+    kind = _StreamReadsRouted if module is redis.asyncio.cluster else module.RedisCluster
+    return kind.from_url(first, **({"startup_nodes": more} if more else {}), **client_kwargs)
 
 
 def node_url(url):
@@ -43,6 +60,10 @@ class ClusterBatcher(Batcher):
     cluster client splits into one write per node and in which each redirected
     command is sent again to where it now lives. Replicas confirm with a WAIT per
     node, after that node's writes on the same connection."""
+
+    def __init__(self, client, doorbells, replica_acks=None):
+        super().__init__(client, replica_acks)
+        self._doorbells = doorbells
 
     def _replica_wait(self):
         return None  # one per node instead: see _queue_replica_waits
@@ -65,11 +86,16 @@ class ClusterBatcher(Batcher):
                 pipe.execute_command(*args)
                 queued.append(index)
         if queued:
+            # After the writes, in the same pipeline: on each node, after its writes,
+            # its doorbell's ring, then the WAIT for its replicas.
+            rings = await self._rings(batch)
+            for ring in rings:
+                pipe.execute_command(*ring)
             waits = self._queue_replica_waits(pipe, [batch[index] for index in queued])
             executed = await pipe.execute(raise_on_error=False)
             for index, reply in zip(queued, executed):
                 replies[index] = reply
-            for node, reply in zip(waits, executed[len(queued):]):
+            for node, reply in zip(waits, executed[len(queued) + len(rings):]):
                 self._replica_acks.settle(node, reply)
             if self._replica_acks:
                 _raise_if_a_node_failed(replies)
@@ -91,6 +117,14 @@ class ClusterBatcher(Batcher):
                 waited.append(name)
         return waited
 
+    async def _rings(self, batch):
+        """A doorbell ring per primary that a send to a stream in ``batch`` goes to."""
+        slots = {slot_of(key) for key in map(_stream_written, batch) if key is not None}
+        if not slots:
+            return []
+        await self._doorbells.ready()
+        return list({self._doorbells.key(slot): self._doorbells.ring(slot) for slot in slots}.values())
+
     async def close(self):
         await self.drained()
 
@@ -102,3 +136,14 @@ def _raise_if_a_node_failed(replies):
     for reply in replies:
         if isinstance(reply, (ConnectionError, TimeoutError, ClusterDownError, TryAgainError)):
             raise ConnectionError(f"a cluster node failed: {reply}")
+
+
+def _stream_written(args):
+    """The first key of a send script call that writes to a stream, else None."""
+    if args[0] != "EVALSHA" or args[1] not in (SEND.sha, SEND_ONCE.sha):
+        return None
+    keys, rest = args[3:3 + args[2]], args[3 + args[2]:]
+    if args[1] == SEND_ONCE.sha:  # its token's key and lifetime first
+        keys, rest = keys[1:], rest[1:]
+    # After now, expiry and group: kind, capacity and data per key; "s" is a stream.
+    return keys[0] if "s" in rest[3::3] else None

@@ -93,7 +93,9 @@ class GroupSends:
     """What a layer knows of each group: the targets (a normal channel's stream, a
     process's list) beside it, with their capacities, learnt from the members the
     script hands back and renewed by every send. A group send is ``call()``, the
-    script run, then ``settle()``, then the returned writes made as sends."""
+    script run, then ``settle()``, then the returned writes made as sends. When
+    replicas are to confirm writes, the script only reads the members: every write
+    then goes through a batcher, which waits for the replicas and never sends twice."""
 
     def __init__(self, layer, placement):
         self._layer = layer
@@ -104,9 +106,15 @@ class GroupSends:
         """The keys and arguments of the script for a send of ``body`` at ``now``."""
         layer = self._layer
         args = [now, layer.expiry * 1000, GROUP, now - layer.group_expiry * 1000, body]
-        for key, (name, capacity) in self._beside.get(group_key, {}).items():
+        beside = self._beside.get(group_key, {}) if layer.replica_acks is None else {}
+        for key, (name, capacity) in beside.items():
             args += (name, key, capacity)
         return [group_key], args
+
+    @staticmethod
+    def wrote_streams(reply):
+        """Whether the script wrote to a normal channel's stream (not only to processes)."""
+        return any(status == 1 and b"!" not in names[0] for status, _, _, *names in reply[0])
 
     def settle(self, group_key, body, now, reply, member_channel):
         """Count the script's writes and learn from them; returns (the members of each

@@ -12,6 +12,7 @@ import redis.asyncio.sentinel
 
 from ._batcher import Batcher
 from ._cluster import ClusterBatcher, cluster_client, is_cluster_url, slot_of
+from ._doorbells import Doorbells
 
 CLIENT_DEFAULTS = {"max_connections": 64, "socket_connect_timeout": 5, "health_check_interval": 30}
 
@@ -68,8 +69,9 @@ class Shards(Placement):
     """The hosts of one layer on one event loop: a client and a batcher each, placed
     as ``Placement`` says. A cluster is one client and one batcher."""
 
-    def __init__(self, urls, connection_kwargs, sentinel=None, replica_acks=None):
+    def __init__(self, urls, connection_kwargs, sentinel=None, replica_acks=None, prefix="asgi"):
         super().__init__(urls, sentinel)
+        self.doorbells = None
         client_kwargs = {**CLIENT_DEFAULTS, **connection_kwargs}
         if sentinel is not None:
             self.clients = [redis.asyncio.sentinel.Sentinel(
@@ -78,7 +80,8 @@ class Shards(Placement):
             self.batchers = [Batcher(self.clients[0], replica_acks, self.urls[0])]
         elif self.cluster:
             self.clients = [cluster_client(self.urls, client_kwargs)]
-            self.batchers = [ClusterBatcher(self.clients[0], replica_acks)]
+            self.doorbells = Doorbells(self.clients[0], prefix)
+            self.batchers = [ClusterBatcher(self.clients[0], self.doorbells, replica_acks)]
         else:
             self.clients = [redis.asyncio.Redis.from_url(url, **client_kwargs) for url in self.urls]
             self.batchers = [Batcher(client, replica_acks, url) for client, url in zip(self.clients, self.urls)]
@@ -88,6 +91,12 @@ class Shards(Placement):
 
     def batcher(self, key):
         return self.batchers[self._host(key)]
+
+    async def ring(self, key):
+        """Ring the doorbell of the cluster primary holding ``key``, a stream just
+        written to by other means than a batcher, so that receivers waiting there read it now."""
+        await self.doorbells.ready()
+        await self.clients[0].execute_command(*self.doorbells.ring(self.index(key)))
 
     async def execute(self, commands, raise_on_error=True):
         """Run ``commands`` (tuples of a command and its key first) in one pipeline per

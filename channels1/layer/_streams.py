@@ -14,6 +14,7 @@ from redis.exceptions import ResponseError
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
+from ._node_takes import stop_doorbell_waits, take_by_node
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM
 from ._tasks import end_if_cancelled
 
@@ -72,6 +73,8 @@ class Streams:
         by_shard = self._shards.split(keys)
         if len(by_shard) == 1:
             taken = await self._take_from(channels, keys, max_messages, block, self._reclaim_due())
+        elif self._shards.doorbells is not None:
+            taken = await take_by_node(self, dict(zip(keys, channels)), by_shard, max_messages, block)
         else:
             taken = await self._take_from_shards(dict(zip(keys, channels)), by_shard, max_messages, block)
         # A fair share per channel can come to a few more than asked for: keep those.
@@ -326,12 +329,16 @@ class Streams:
                         name.decode(), channels[index - 1], idle)
 
     async def _reclaim(self, channels, keys, max_messages):
+        reply = await RECLAIM(self._shards.client(keys[0]), keys, self._reclaim_args(max_messages))
+        return self._reclaimed(channels, keys, reply)
+
+    def _reclaim_args(self, max_messages):
         layer = self._layer
-        taken, dropped = await RECLAIM(
-            self._shards.client(keys[0]),
-            keys,
-            [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries],
-        )
+        return [GROUP, self._consumer, max_messages, int(layer.visibility_timeout * 1000), layer.max_deliveries]
+
+    def _reclaimed(self, channels, keys, reply):
+        layer = self._layer
+        taken, dropped = reply
         for index, id, deliveries in zip(*[iter(dropped)] * 3):
             layer.stats.count("dropped", channels[index - 1])
             logger.error(
@@ -346,6 +353,10 @@ class Streams:
     async def _read(self, channels, keys, max_messages, block):
         """One XREADGROUP over every channel, each for its fair share of the batch,
         so that a busy channel never starves a quiet one."""
+        reply = await self._shards.client(keys[0]).execute_command(*self._read_command(keys, max_messages, block))
+        return self._read_deliveries(channels, keys, reply)
+
+    def _read_command(self, keys, max_messages, block):
         layer = self._layer
         share = -(-max_messages // len(keys))
         args = ["XREADGROUP", "GROUP", GROUP, self._consumer, "COUNT", share]
@@ -355,7 +366,9 @@ class Streams:
             args += ["BLOCK", int(layer.block_timeout * 1000)]
         args += ["STREAMS", *keys]
         args += [">"] * len(keys)
-        reply = await self._shards.client(keys[0]).execute_command(*args)
+        return args
+
+    def _read_deliveries(self, channels, keys, reply):
         if not reply:
             return []
         channel_of = dict(zip(keys, channels))
@@ -427,6 +440,7 @@ class Streams:
         if self._fetchers:
             # Not shield(): fetchers cancelled with their event loop have ended, quietly.
             await asyncio.wait(list(self._fetchers.values()))
+        stop_doorbell_waits(self)
         if self._blocking_reads:
             await asyncio.wait(list(self._blocking_reads.values()))
         fail_waiters(self._waiters)

@@ -15,6 +15,7 @@ from redis.retry import Retry
 
 from ._batcher import GROUP, pause_before_writing_again
 from ._cluster import cluster_client
+from ._doorbells import Doorbells
 from ._dead_letters import is_wrong_type, move_aside_now, set_aside_now
 from ._group_sends import GROUP_SEND, WRONG_TYPE
 from ._scripts import SEND
@@ -29,8 +30,10 @@ class SyncHosts(Placement):
         super().__init__(layer.hosts, layer.sentinel)
         client_kwargs = {**CLIENT_DEFAULTS, **layer.connection_kwargs}
         self._sentinel = None
+        self.doorbells = None
         if self.cluster:
             self.clients = [cluster_client(layer.hosts, client_kwargs, module=redis.cluster)]
+            self.doorbells = Doorbells(self.clients[0], layer.prefix)
             return
         # A failed write is written again by SyncSends, as the batcher does, not inside redis-py too.
         client_kwargs = {"retry": Retry(NoBackoff(), 0), **client_kwargs}
@@ -52,6 +55,12 @@ class SyncHosts(Placement):
         for index, key in enumerate(keys):
             by_unit.setdefault(self.index(key), []).append(index)
         return by_unit.values()
+
+    def ring(self, key):
+        """On a cluster, ring the doorbell of the primary holding ``key``, a stream just
+        written to, so that receivers waiting there read it now."""
+        if self.doorbells is not None:
+            self.clients[0].execute_command(*self.doorbells.ring(self.index(key)))
 
     def execute(self, commands, raise_on_error=True):
         """Run ``commands`` (tuples of a command and its key first) in one pipeline per host."""
@@ -109,6 +118,8 @@ class SyncSends:
                 raise
             move_aside_now(layer, self._hosts, group_key, "not a sorted set of members")
             reply = [[], []]
+        if group_sends.wrote_streams(reply):
+            self._hosts.ring(group_key)
         full, wrong_type, sends = group_sends.settle(group_key, body, now, reply,
                                                      lambda member: self._member_channel(group_key, member))
         if sends:
@@ -135,6 +146,8 @@ class SyncSends:
             for index in indexes:
                 args += writes[index][1:]
             replies = self._written(lambda: SEND.call_now(self._hosts.client(keys[0]), keys, args))
+            if any(writes[index][1] == "s" for index in indexes):
+                self._hosts.ring(keys[0])
             for index, sent in zip(indexes, replies):
                 results[index] = sent if isinstance(sent, bytes) else bool(sent)
         return results

@@ -252,6 +252,8 @@ class RedisChannelLayer(BaseChannelLayer):
                 raise
             await move_aside(self, runtime.shards, key, "not a sorted set of members")
             reply = [[], []]
+        if runtime.shards.doorbells is not None and self._group_sends.wrote_streams(reply):
+            await runtime.shards.ring(key)
         full, wrong_type, sends = self._group_sends.settle(
             key, body, now, reply, lambda member: self._member_channel(runtime, key, member))
         results = await asyncio.gather(*(
@@ -528,7 +530,7 @@ class _Runtime:
         self.layer = layer
         self.loop = loop
         self.closed = concurrent.futures.Future()  # done once close() has finished
-        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel, layer.replica_acks)
+        self.shards = Shards(layer.hosts, layer.connection_kwargs, layer.sentinel, layer.replica_acks, layer.prefix)
         self.streams = Streams(layer, self.shards, layer.consumer)
         self.process_channels = ProcessChannels(layer, self.shards, loop)
         self.started = False

@@ -2,10 +2,12 @@
 (same hash tag, so on the same host and slot), scored by when they are due, an index
 of those sets by when each is next due, and one atomic script per set that moves the
 due ones onto their channel (`MOVE_DUE`, on the server's clock), so any number of
-delay processes can share them."""
+delay processes can share them. On a cluster a move rings the doorbell of the
+channel's primary, as a send does."""
 
 from ._batcher import GROUP
 from ._codec import pack_message
+from ._cluster import slot_of
 from ._scripts import MOVE_DUE
 from ._shards import hash_tag
 from .keys import SYSTEM_TAG
@@ -60,6 +62,9 @@ async def move_due(layer, limit=100):
             shards.client(delayed), [delayed], [layer.expiry * 1000, GROUP, left, RETRY_FULL_MS]
         )
         sent, full = sent + moved, full + refused
+        if moved and shards.doorbells is not None:
+            await shards.doorbells.ready()
+            await shards.client(delayed).execute_command(*shards.doorbells.ring(slot_of(delayed)))
         if wait_ms != 0:
             await _list_again(shards, index, delayed, None if wait_ms < 0 else now_ms + wait_ms)
         if wait_ms >= 0:

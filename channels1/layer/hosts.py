@@ -34,8 +34,9 @@ class LayerHosts:
 
 def each_server(layer, **client_kwargs):
     """Asynchronous clients that reach every server of the layer on their own: one
-    per plain host, one for a cluster (it routes each key), the primary's behind
-    Sentinels; with a label each, for logs."""
+    per plain host, one for a cluster (it routes each key, and its map of the slots,
+    which it learns again after a failover, names the primaries of now), the primary's
+    behind Sentinels; with a label each, for logs."""
     import redis.asyncio
     import redis.asyncio.cluster
     import redis.asyncio.sentinel
