@@ -57,6 +57,8 @@ class Streams:
         self._keeper = None
         self._stopping = False
         self._taken_queries = {}  # stream key -> future of its group's last delivered id
+        self._acks_due = {}  # stream key -> ids that receive() returned, written with the next read
+        self._taking = set()  # channels whose fetcher is in a take
 
     # Receiving for workers: many channels, a batch at a time
 
@@ -218,7 +220,7 @@ class Streams:
         buffered = self._buffered.get(channel)
         if buffered:
             delivery = buffered.popleft()
-            self.ack(delivery)
+            self._ack_received(delivery)
             return delivery.message
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[channel].append(waiter)
@@ -235,29 +237,58 @@ class Streams:
             waiters = self._waiters[channel]
             if waiter in waiters:
                 waiters.remove(waiter)
-        self.ack(delivery)
+        self._ack_received(delivery)
         return delivery.message
 
     async def _fetch(self, channel):
         """Reads for the waiters of one channel while there are any; a read in flight
         is never cancelled, and what comes back for nobody is kept for the next."""
         waiters = self._waiters[channel]
-        while waiters and not self._stopping:
-            try:
-                deliveries = await self.take([channel], len(waiters), block=True)
-            except Exception as error:
+        try:
+            while waiters and not self._stopping:
+                self._taking.add(channel)
+                try:
+                    deliveries = await self.take([channel], len(waiters), block=True)
+                except Exception as error:
+                    end_if_cancelled()
+                    logger.error("Receiving from channel %s failed: %s", channel, error)
+                    await asyncio.sleep(self._layer.retry_delay)
+                    continue
+                finally:
+                    self._taking.discard(channel)
+                for delivery in deliveries:
+                    while waiters and waiters[0].done():
+                        waiters.popleft()
+                    if waiters:
+                        waiters.popleft().set_result(delivery)
+                    else:
+                        self._buffered[channel].append(delivery)
                 end_if_cancelled()
-                logger.error("Receiving from channel %s failed: %s", channel, error)
-                await asyncio.sleep(self._layer.retry_delay)
-                continue
-            for delivery in deliveries:
-                while waiters and waiters[0].done():
-                    waiters.popleft()
-                if waiters:
-                    waiters.popleft().set_result(delivery)
-                else:
-                    self._buffered[channel].append(delivery)
-            end_if_cancelled()
+        finally:
+            self._write_acks_due(self._layer._stream_key(channel))
+
+    def _ack_received(self, delivery):
+        """Acknowledge a message that receive() returns. The acknowledgement rides with
+        the next read of its channel when the channel's fetcher is about to make one
+        (one round trip for both); else, or if it does not, it is written at once."""
+        held = self._held.get(delivery.key)
+        if held is not None:
+            held.pop(delivery.id, None)
+        due = self._acks_due.setdefault(delivery.key, [])
+        due.append(delivery.id)
+        if len(due) == 1:
+            asyncio.get_running_loop().call_soon(self._ack_unless_read_soon, delivery.channel, delivery.key)
+
+    def _ack_unless_read_soon(self, channel, key):
+        fetcher = self._fetchers.get(channel)
+        if fetcher is None or fetcher.done() or channel in self._taking:
+            self._write_acks_due(key)
+        # Else the fetcher has not begun its next take: its read carries them, or its end writes them.
+
+    def _write_acks_due(self, key):
+        batcher = self._shards.batcher(key)
+        for id in self._acks_due.pop(key, ()):
+            batcher.ack(key, GROUP, id)
 
     # Internals
 
@@ -351,19 +382,18 @@ class Streams:
         args = ["XREADGROUP", "GROUP", GROUP, self._consumer, "COUNT", share]
         if not layer.at_least_once:
             args.append("NOACK")
+        streams = ["STREAMS", *keys, *[">"] * len(keys)]
+        channel_of = dict(zip(keys, channels))
+        if keys[0] in self._acks_due and len(keys) == 1:
+            # receive()'s acknowledgements and a read that does not block, in one round trip.
+            self._write_acks_due(keys[0])
+            reply = await self._shards.batcher(keys[0]).command(*args, *streams)
+            if reply or not block:
+                return self._deliveries(_entries(reply, channel_of))
         if block:
             args += ["BLOCK", int(layer.block_timeout * 1000)]
-        args += ["STREAMS", *keys]
-        args += [">"] * len(keys)
-        reply = await self._shards.client(keys[0]).execute_command(*args)
-        if not reply:
-            return []
-        channel_of = dict(zip(keys, channels))
-        return self._deliveries(
-            (channel_of[key.decode()], key.decode(), id, fields.get(b"m"), 1)
-            for key, entries in reply
-            for id, fields in entries
-        )
+        reply = await self._shards.client(keys[0]).execute_command(*args, *streams)
+        return self._deliveries(_entries(reply, channel_of))
 
     def _deliveries(self, rows):
         deliveries = []
@@ -433,6 +463,8 @@ class Streams:
         if self._keeper is not None:
             self._keeper.cancel()
             await asyncio.wait([self._keeper])
+        for key in list(self._acks_due):
+            self._write_acks_due(key)
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
         self._buffered.clear()
         self._hand_back(buffered)
@@ -442,6 +474,17 @@ class Streams:
                 FORGET_CONSUMER(self._shards.client(keys[0]), keys, [GROUP, self._consumer])
                 for keys in self._shards.split(sorted(self._groups)).values()
             ))
+
+
+def _entries(reply, channel_of):
+    """(channel, key, id, body, 1) for each entry of an XREADGROUP reply, parsed (a
+    dict of fields) or raw (a flat list of them, as a pipelined command returns)."""
+    for key, entries in (reply.items() if isinstance(reply, dict) else reply or ()):
+        key = key.decode()
+        for id, fields in entries:
+            if not isinstance(fields, dict):
+                fields = dict(zip(fields[::2], fields[1::2])) if fields else {}
+            yield channel_of[key], key, id, fields.get(b"m"), 1
 
 
 def _entry_id(id):
