@@ -19,6 +19,10 @@ from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
 
+# Turns of the event loop an acknowledgement of receive() waits for the next read of its
+# channel to carry it, before it is written on its own.
+ACK_WAIT_TURNS = 3
+
 
 @dataclasses.dataclass(eq=False)
 class Delivery:
@@ -277,11 +281,18 @@ class Streams:
         due = self._acks_due.setdefault(delivery.key, [])
         due.append(delivery.id)
         if len(due) == 1:
-            asyncio.get_running_loop().call_soon(self._ack_unless_read_soon, delivery.channel, delivery.key)
+            asyncio.get_running_loop().call_soon(self._ack_unless_read_soon, delivery.channel, delivery.key, ACK_WAIT_TURNS)
 
-    def _ack_unless_read_soon(self, channel, key):
+    def _ack_unless_read_soon(self, channel, key, turns):
         fetcher = self._fetchers.get(channel)
-        if fetcher is None or fetcher.done() or channel in self._taking:
+        if fetcher is None or fetcher.done():
+            # The next receive() may come a few turns later (wait_for() and channels'
+            # dispatch receive in tasks of their own): wait that long for its read.
+            if turns:
+                asyncio.get_running_loop().call_soon(self._ack_unless_read_soon, channel, key, turns - 1)
+            else:
+                self._write_acks_due(key)
+        elif channel in self._taking:
             self._write_acks_due(key)
         # Else the fetcher has not begun its next take: its read carries them, or its end writes them.
 
