@@ -273,8 +273,8 @@ class Streams:
 
     def _ack_received(self, delivery):
         """Acknowledge a message that receive() returns. The acknowledgement rides with
-        the next read of its channel when the channel's fetcher is about to make one
-        (one round trip for both); else, or if it does not, it is written at once."""
+        the next read of its channel when one begins within a few event loop turns (one
+        round trip for both); else it is written on its own."""
         held = self._held.get(delivery.key)
         if held is not None:
             held.pop(delivery.id, None)
