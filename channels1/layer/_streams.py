@@ -9,12 +9,12 @@ import functools
 import logging
 import time
 
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
-from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, READ_AFTER_ACKS, RECLAIM
 from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
@@ -396,15 +396,31 @@ class Streams:
         streams = ["STREAMS", *keys, *[">"] * len(keys)]
         channel_of = dict(zip(keys, channels))
         if keys[0] in self._acks_due and len(keys) == 1:
-            # receive()'s acknowledgements and a read that does not block, in one round trip.
-            self._write_acks_due(keys[0])
-            reply = await self._shards.batcher(keys[0]).command(*args, *streams)
+            reply = await self._read_after_acks(keys[0], share)
             if reply or not block:
                 return self._deliveries(_entries(reply, channel_of))
         if block:
             args += ["BLOCK", int(layer.block_timeout * 1000)]
         reply = await self._shards.client(keys[0]).execute_command(*args, *streams)
         return self._deliveries(_entries(reply, channel_of))
+
+    async def _read_after_acks(self, key, count):
+        """receive()'s acknowledgements and a read that does not block, in one script
+        call that rides the batcher's round trip. If it fails, the acknowledgements are
+        written again on their own (writing one twice is harmless)."""
+        ids = self._acks_due.pop(key)
+        args = [GROUP, self._consumer, count, "0" if self._layer.at_least_once else "1", *ids]
+        batcher = self._shards.batcher(key)
+        try:
+            try:
+                return await batcher.command("EVALSHA", READ_AFTER_ACKS.sha, 1, key, *args)
+            except NoScriptError:
+                await READ_AFTER_ACKS.load(self._shards.client(key))
+                return await batcher.command("EVALSHA", READ_AFTER_ACKS.sha, 1, key, *args)
+        except BaseException:
+            for id in ids:
+                batcher.ack(key, GROUP, id)
+            raise
 
     def _deliveries(self, rows):
         deliveries = []

@@ -163,6 +163,19 @@ async def test_receives_in_a_row_read_in_the_round_trip_of_their_acknowledgement
     assert separate_reads == []
 
 
+async def test_receives_in_a_row_go_on_after_the_server_forgot_its_scripts(make_layer, layer_redis, caplog):
+    layer = make_layer(visibility_timeout=30)
+    for i in range(3):
+        await layer.send("test.forgot", {"i": i})
+    assert await receive(layer, "test.forgot") == {"i": 0}
+    key = f"{make_layer.prefix}:c:{{test.forgot}}"
+    layer_redis.of(key).script_flush()
+    with caplog.at_level(logging.ERROR, logger="channels1.layer"):
+        assert [(await receive(layer, "test.forgot"))["i"] for _ in range(2)] == [1, 2]
+    assert "failed" not in caplog.text
+    await _until_nothing_pending(layer_redis.of(key), key)
+
+
 async def _until_nothing_pending(client, key):
     deadline = time.monotonic() + RECEIVE_TIMEOUT
     while client.xpending(key, "receivers")["pending"]:
