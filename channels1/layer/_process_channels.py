@@ -239,8 +239,11 @@ class ProcessChannels:
             logger.info("Dropped an expired message for %s", channels)
             return
         layer.stats.count_each("received", channels)
-        for channel in channels:
-            self._hand_over(channel, (sent_ms, body))
+        message = (sent_ms, body)
+        with self._lock:  # once for a whole group's receives waiting here, the usual case
+            unwaited = [channel for channel in channels if not self._give_to_waiter(channel, message)]
+        for channel in unwaited:
+            self._hand_over(channel, message)
 
     def _hand_over(self, channel, message):
         """To a receive waiting on this loop; else to one waiting on another loop of

@@ -213,3 +213,19 @@ for index, key in ipairs(KEYS) do
 end
 return forgotten
 """)
+
+# KEYS: a stream. ARGV: group, consumer, count, "1" for a read without pending entries
+# (at-most-once) else "0", then ids to acknowledge and delete. Returns what a read that
+# does not block returns: the new entries, up to count, or nil.
+READ_AFTER_ACKS = Script("""
+local group, consumer, count = ARGV[1], ARGV[2], ARGV[3]
+if #ARGV > 4 then
+    local ids = {unpack(ARGV, 5)}
+    redis.call("XACK", KEYS[1], group, unpack(ids))
+    redis.call("XDEL", KEYS[1], unpack(ids))
+end
+if ARGV[4] == "1" then
+    return redis.call("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "NOACK", "STREAMS", KEYS[1], ">")
+end
+return redis.call("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", KEYS[1], ">")
+""")

@@ -33,7 +33,11 @@ class Stats:
 
     def count_each(self, what, channels):
         """``count(what, channel)`` for each of ``channels``, under one lock."""
-        by_key = collections.Counter(f"{what}|{channel_label(channel)}" for channel in channels)
+        # A group's sockets share a few labels: each is worked out once, from the name up to "!".
+        heads = collections.Counter(channel[:channel.find("!") + 1] or channel for channel in channels)
+        by_key = collections.Counter()
+        for head, amount in heads.items():
+            by_key[f"{what}|{channel_label(head)}"] += amount
         with self._lock:
             for key, amount in by_key.items():
                 self._counts[key] = self._counts.get(key, 0) + amount

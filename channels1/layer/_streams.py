@@ -9,16 +9,20 @@ import functools
 import logging
 import time
 
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._node_takes import stop_doorbell_waits, take_by_node
-from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM
+from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, READ_AFTER_ACKS, RECLAIM
 from ._tasks import end_if_cancelled
 
 logger = logging.getLogger("channels1.layer")
+
+# Turns of the event loop an acknowledgement of receive() waits for the next read of its
+# channel to carry it, before it is written on its own.
+ACK_WAIT_TURNS = 3
 
 
 @dataclasses.dataclass(eq=False)
@@ -58,6 +62,8 @@ class Streams:
         self._keeper = None
         self._stopping = False
         self._taken_queries = {}  # stream key -> future of its group's last delivered id
+        self._acks_due = {}  # stream key -> ids that receive() returned, written with the next read
+        self._taking = set()  # channels whose fetcher is in a take
 
     # Receiving for workers: many channels, a batch at a time
 
@@ -221,7 +227,7 @@ class Streams:
         buffered = self._buffered.get(channel)
         if buffered:
             delivery = buffered.popleft()
-            self.ack(delivery)
+            self._ack_received(delivery)
             return delivery.message
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[channel].append(waiter)
@@ -238,29 +244,65 @@ class Streams:
             waiters = self._waiters[channel]
             if waiter in waiters:
                 waiters.remove(waiter)
-        self.ack(delivery)
+        self._ack_received(delivery)
         return delivery.message
 
     async def _fetch(self, channel):
         """Reads for the waiters of one channel while there are any; a read in flight
         is never cancelled, and what comes back for nobody is kept for the next."""
         waiters = self._waiters[channel]
-        while waiters and not self._stopping:
-            try:
-                deliveries = await self.take([channel], len(waiters), block=True)
-            except Exception as error:
+        try:
+            while waiters and not self._stopping:
+                self._taking.add(channel)
+                try:
+                    deliveries = await self.take([channel], len(waiters), block=True)
+                except Exception as error:
+                    end_if_cancelled()
+                    logger.error("Receiving from channel %s failed: %s", channel, error)
+                    await asyncio.sleep(self._layer.retry_delay)
+                    continue
+                finally:
+                    self._taking.discard(channel)
+                for delivery in deliveries:
+                    while waiters and waiters[0].done():
+                        waiters.popleft()
+                    if waiters:
+                        waiters.popleft().set_result(delivery)
+                    else:
+                        self._buffered[channel].append(delivery)
                 end_if_cancelled()
-                logger.error("Receiving from channel %s failed: %s", channel, error)
-                await asyncio.sleep(self._layer.retry_delay)
-                continue
-            for delivery in deliveries:
-                while waiters and waiters[0].done():
-                    waiters.popleft()
-                if waiters:
-                    waiters.popleft().set_result(delivery)
-                else:
-                    self._buffered[channel].append(delivery)
-            end_if_cancelled()
+        finally:
+            self._write_acks_due(self._layer._stream_key(channel))
+
+    def _ack_received(self, delivery):
+        """Acknowledge a message that receive() returns. The acknowledgement rides with
+        the next read of its channel when one begins within a few event loop turns (one
+        round trip for both); else it is written on its own."""
+        held = self._held.get(delivery.key)
+        if held is not None:
+            held.pop(delivery.id, None)
+        due = self._acks_due.setdefault(delivery.key, [])
+        due.append(delivery.id)
+        if len(due) == 1:
+            asyncio.get_running_loop().call_soon(self._ack_unless_read_soon, delivery.channel, delivery.key, ACK_WAIT_TURNS)
+
+    def _ack_unless_read_soon(self, channel, key, turns):
+        fetcher = self._fetchers.get(channel)
+        if fetcher is None or fetcher.done():
+            # The next receive() may come a few turns later (wait_for() and channels'
+            # dispatch receive in tasks of their own): wait that long for its read.
+            if turns:
+                asyncio.get_running_loop().call_soon(self._ack_unless_read_soon, channel, key, turns - 1)
+            else:
+                self._write_acks_due(key)
+        elif channel in self._taking:
+            self._write_acks_due(key)
+        # Else the fetcher has not begun its next take: its read carries them, or its end writes them.
+
+    def _write_acks_due(self, key):
+        batcher = self._shards.batcher(key)
+        for id in self._acks_due.pop(key, ()):
+            batcher.ack(key, GROUP, id)
 
     # Internals
 
@@ -352,7 +394,12 @@ class Streams:
 
     async def _read(self, channels, keys, max_messages, block):
         """One XREADGROUP over every channel, each for its fair share of the batch,
-        so that a busy channel never starves a quiet one."""
+        so that a busy channel never starves a quiet one; a receive()'s read carries
+        the acknowledgements of what the receives before it returned."""
+        if keys[0] in self._acks_due and len(keys) == 1:
+            reply = await self._read_after_acks(keys[0], max_messages)
+            if reply or not block:
+                return self._read_deliveries(channels, keys, reply)
         reply = await self._shards.client(keys[0]).execute_command(*self._read_command(keys, max_messages, block))
         return self._read_deliveries(channels, keys, reply)
 
@@ -369,14 +416,25 @@ class Streams:
         return args
 
     def _read_deliveries(self, channels, keys, reply):
-        if not reply:
-            return []
-        channel_of = dict(zip(keys, channels))
-        return self._deliveries(
-            (channel_of[key.decode()], key.decode(), id, fields.get(b"m"), 1)
-            for key, entries in reply
-            for id, fields in entries
-        )
+        return self._deliveries(_entries(reply, dict(zip(keys, channels))))
+
+    async def _read_after_acks(self, key, count):
+        """receive()'s acknowledgements and a read that does not block, in one script
+        call that rides the batcher's round trip. If it fails, the acknowledgements are
+        written again on their own (writing one twice is harmless)."""
+        ids = self._acks_due.pop(key)
+        args = [GROUP, self._consumer, count, "0" if self._layer.at_least_once else "1", *ids]
+        batcher = self._shards.batcher(key)
+        try:
+            try:
+                return await batcher.command("EVALSHA", READ_AFTER_ACKS.sha, 1, key, *args)
+            except NoScriptError:
+                await READ_AFTER_ACKS.load(self._shards.client(key))
+                return await batcher.command("EVALSHA", READ_AFTER_ACKS.sha, 1, key, *args)
+        except BaseException:
+            for id in ids:
+                batcher.ack(key, GROUP, id)
+            raise
 
     def _deliveries(self, rows):
         deliveries = []
@@ -447,6 +505,8 @@ class Streams:
         if self._keeper is not None:
             self._keeper.cancel()
             await asyncio.wait([self._keeper])
+        for key in list(self._acks_due):
+            self._write_acks_due(key)
         buffered = [delivery for queue in self._buffered.values() for delivery in queue]
         self._buffered.clear()
         self._hand_back(buffered)
@@ -456,6 +516,17 @@ class Streams:
                 FORGET_CONSUMER(self._shards.client(keys[0]), keys, [GROUP, self._consumer])
                 for keys in self._shards.split(sorted(self._groups)).values()
             ))
+
+
+def _entries(reply, channel_of):
+    """(channel, key, id, body, 1) for each entry of an XREADGROUP reply, parsed (a
+    dict of fields) or raw (a flat list of them, as a pipelined command returns)."""
+    for key, entries in (reply.items() if isinstance(reply, dict) else reply or ()):
+        key = key.decode()
+        for id, fields in entries:
+            if not isinstance(fields, dict):
+                fields = dict(zip(fields[::2], fields[1::2])) if fields else {}
+            yield channel_of[key], key, id, fields.get(b"m"), 1
 
 
 def _entry_id(id):

@@ -121,6 +121,68 @@ async def test_receive_takes_only_what_it_returns(make_layer):
     assert [d.message["i"] for d in rest] == [1, 2, 3, 4]
 
 
+async def test_receives_in_a_row_take_only_what_each_returns_and_acknowledge_it(make_layer, layer_redis):
+    first, second = make_layer(visibility_timeout=30), make_layer(visibility_timeout=30)
+    for i in range(5):
+        await first.send("test.row", {"i": i})
+    assert [(await receive(first, "test.row"))["i"] for _ in range(2)] == [0, 1]
+    key = f"{make_layer.prefix}:c:{{test.row}}"
+    await _until_nothing_pending(layer_redis.of(key), key)
+    rest = await second.receive_batch(["test.row"], 10, block=False)
+    assert [d.message["i"] for d in rest] == [2, 3, 4]
+    for delivery in rest:
+        second.ack(delivery)
+
+
+async def test_receive_acknowledges_what_it_returned_when_no_receive_follows(make_layer, layer_redis):
+    layer = make_layer(visibility_timeout=30)
+    await layer.send("test.last", {"n": 1})
+    assert await receive(layer, "test.last") == {"n": 1}
+    key = f"{make_layer.prefix}:c:{{test.last}}"
+    await _until_nothing_pending(layer_redis.of(key), key)
+    assert layer_redis.of(key).xlen(key) == 0
+
+
+async def test_receives_in_a_row_read_in_the_round_trip_of_their_acknowledgements(make_layer, monkeypatch):
+    layer = make_layer(visibility_timeout=30)
+    for i in range(4):
+        await layer.send("test.rides", {"i": i})
+    assert await receive(layer, "test.rides") == {"i": 0}
+    runtime = layer._runtimes[asyncio.get_running_loop()]
+    client = runtime.shards.client(layer._stream_key("test.rides"))
+    separate_reads = []
+    execute = client.execute_command
+
+    async def counted(*args, **options):
+        if args[0] == "XREADGROUP":
+            separate_reads.append(args)
+        return await execute(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counted)
+    assert [(await receive(layer, "test.rides"))["i"] for _ in range(3)] == [1, 2, 3]
+    assert separate_reads == []
+
+
+async def test_receives_in_a_row_go_on_after_the_server_forgot_its_scripts(make_layer, layer_redis, caplog):
+    layer = make_layer(visibility_timeout=30)
+    for i in range(3):
+        await layer.send("test.forgot", {"i": i})
+    assert await receive(layer, "test.forgot") == {"i": 0}
+    key = f"{make_layer.prefix}:c:{{test.forgot}}"
+    layer_redis.of(key).script_flush()
+    with caplog.at_level(logging.ERROR, logger="channels1.layer"):
+        assert [(await receive(layer, "test.forgot"))["i"] for _ in range(2)] == [1, 2]
+    assert "failed" not in caplog.text
+    await _until_nothing_pending(layer_redis.of(key), key)
+
+
+async def _until_nothing_pending(client, key):
+    deadline = time.monotonic() + RECEIVE_TIMEOUT
+    while client.xpending(key, "receivers")["pending"]:
+        assert time.monotonic() < deadline, "what receive() returned stayed pending"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_failed_take_hands_back_what_it_had_read(make_layer, monkeypatch):
     failing, other = make_layer(visibility_timeout=30), make_layer(visibility_timeout=30)
     await failing.send("test.blip", {"n": 1})
