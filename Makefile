@@ -33,9 +33,10 @@ run: venv
 	$(BIN)/python manage.py migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py supervise -c worker=$(WORKERS)
 
-# The layer's tests that start a setup of their own (shards, a cluster, Sentinels): the
-# first pass runs them, the passes on other setups leave them out.
-OWN_SETUP_TESTS := $(foreach name,shards cluster sentinel,--ignore=tests/channels1/layer/test_$(name).py)
+# The layer's tests that start a setup of their own (shards, a cluster, Sentinels, a
+# primary and its replica): the first pass runs them, the passes on other setups leave
+# them out.
+OWN_SETUP_TESTS := $(foreach name,shards cluster sentinel node_takes replica_acks,--ignore=tests/channels1/layer/test_$(name).py)
 
 # The whole suite runs on the embedded Valkey that `make run` uses; the layer's suite
 # runs again on three servers as shards, on a Redis Cluster of three primaries, behind

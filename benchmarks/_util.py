@@ -238,6 +238,27 @@ def run_and_report(name, settings, run, summarize, format_report, json_path=None
     return results
 
 
+def two_setup_rows(raw, rows, setups):
+    """Rows comparing two setups, ``raw["results"][setup][key]`` holding each one's runs:
+    the medians under each setup's name and the second's ratio to the first, per
+    ``(key, benchmark, unit)`` of ``rows``."""
+    summary = []
+    for key, benchmark, unit in rows:
+        first, second = (median(raw["results"][setup][key]) for setup in setups)
+        summary.append({"benchmark": benchmark, "unit": unit, setups[0]: first, setups[1]: second,
+                        "ratio": ratio(second, first), "runs": {setup: raw["results"][setup][key] for setup in setups}})
+    return summary
+
+
+def two_setup_table(rows, setups, ratio_header):
+    """The table of ``two_setup_rows()``."""
+    return format_table(["benchmark", "unit", *setups, ratio_header], [
+        [row["benchmark"], row["unit"], format_number(row[setups[0]], row["unit"]),
+         format_number(row[setups[1]], row["unit"]), format_ratio(row["ratio"])]
+        for row in rows
+    ])
+
+
 def format_table(headers, rows):
     """Columns aligned; the first column to the left, the others to the right."""
     widths = [max(len(str(row[index])) for row in [headers, *rows]) for index in range(len(headers))]

@@ -152,21 +152,11 @@ ROWS = (
 
 
 def summarize(raw, settings):
-    rows = []
-    for key, benchmark, unit in ROWS:
-        single, clustered = (_util.median(raw["results"][setup][key]) for setup in SETUPS)
-        rows.append({"benchmark": benchmark, "unit": unit, "1 server": single, "3 cluster primaries": clustered,
-                     "ratio": _util.ratio(clustered, single),
-                     "runs": {setup: raw["results"][setup][key] for setup in SETUPS}})
-    return rows
+    return _util.two_setup_rows(raw, ROWS, SETUPS)
 
 
 def format_report(rows, settings, machine):
-    table = _util.format_table(["benchmark", "unit", *SETUPS, "cluster/1"], [
-        [row["benchmark"], row["unit"], _util.format_number(row["1 server"], row["unit"]),
-         _util.format_number(row["3 cluster primaries"], row["unit"]), _util.format_ratio(row["ratio"])]
-        for row in rows
-    ])
+    table = _util.two_setup_table(rows, SETUPS, "cluster/1")
     return "\n".join([
         f"channels1's layer (worker API, at-least-once) on one server and on a cluster of three primaries "
         f"(no replicas), both on TCP, same run; median of {settings.runs} run(s)",

@@ -80,21 +80,11 @@ ROWS = (
 
 
 def summarize(raw, settings):
-    rows = []
-    for key, benchmark, unit in ROWS:
-        without, with_acks = (_util.median(raw["results"][setup][key]) for setup in SETUPS)
-        rows.append({"benchmark": benchmark, "unit": unit, SETUPS[0]: without, SETUPS[1]: with_acks,
-                     "ratio": _util.ratio(with_acks, without),
-                     "runs": {setup: raw["results"][setup][key] for setup in SETUPS}})
-    return rows
+    return _util.two_setup_rows(raw, ROWS, SETUPS)
 
 
 def format_report(rows, settings, machine):
-    table = _util.format_table(["benchmark", "unit", *SETUPS, "1/0"], [
-        [row["benchmark"], row["unit"], _util.format_number(row[SETUPS[0]], row["unit"]),
-         _util.format_number(row[SETUPS[1]], row["unit"]), _util.format_ratio(row["ratio"])]
-        for row in rows
-    ])
+    table = _util.two_setup_table(rows, SETUPS, "1/0")
     return "\n".join([
         f"channels1's layer sending to a primary with one replica (TCP, same machine), without and with "
         f"replica acknowledgements (WAIT and once-only sends), same run; median of {settings.runs} run(s)",

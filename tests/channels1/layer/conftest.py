@@ -163,6 +163,23 @@ async def close_made(make):
 
 
 @pytest.fixture
+async def make_clustered(local_cluster):
+    """Layers on the session's cluster (whatever the run's setup), closed after the test."""
+    make = layer_maker([local_cluster.url])
+    yield make
+    await close_made(make)
+
+
+@pytest.fixture
+def primaries(local_cluster):
+    """A client of each primary of the session's cluster."""
+    clients = [server.client() for server in local_cluster.primaries]
+    yield clients
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
 async def make_layer(layer_hosts, layer_options):
     """Layers on the hosts of this run, closed after the test, also when it failed."""
     make = layer_maker(layer_hosts, **layer_options)

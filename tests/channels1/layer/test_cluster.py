@@ -12,22 +12,7 @@ import redis
 from channels1.layer._cluster import slot_of
 from channels1.redis_server import LocalCluster
 
-from .conftest import close_made, layer_maker, take_every, vanish, wait_until
-
-
-@pytest.fixture
-async def make_clustered(local_cluster):
-    make = layer_maker([local_cluster.url])
-    yield make
-    await close_made(make)
-
-
-@pytest.fixture
-def primaries(local_cluster):
-    clients = [server.client() for server in local_cluster.primaries]
-    yield clients
-    for client in clients:
-        client.close()
+from .conftest import layer_maker, take_every, vanish, wait_until
 
 
 def owner(primaries, slot):

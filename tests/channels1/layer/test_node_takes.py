@@ -20,21 +20,6 @@ CHANNELS = [f"test.spread{i}" for i in range(12)]
 LONG_BLOCK = 120.0
 
 
-@pytest.fixture
-async def make_clustered(local_cluster):
-    make = layer_maker([local_cluster.url])
-    yield make
-    await close_made(make)
-
-
-@pytest.fixture
-def primaries(local_cluster):
-    clients = [server.client() for server in local_cluster.primaries]
-    yield clients
-    for client in clients:
-        client.close()
-
-
 def blocked(client, command):
     return sum(1 for info in client.client_list() if "b" in info["flags"] and info["cmd"] == command)
 
