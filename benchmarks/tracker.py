@@ -26,7 +26,11 @@ NOTIFICATIONS_TARGET = 1000
 P99_TARGET_MS = 20
 
 # The sync script: Django set up as any script would, incidents created one by one at
-# a rate (0: flat out), each named by the wall-clock time just before its save.
+# a rate (0: flat out), each named by the wall-clock time just before its save. One
+# "warm-up" incident first, not timed: the first save of a process pays for Django's
+# URL resolver (as_feature's reverse(), ~50 ms) and the layer's connection, which a
+# long-running process pays once; its time is reported on its own, and the timed
+# incidents start once the Daphne has written its notifications.
 CREATOR = """
 import cProfile, json, pstats, sys, time, django
 django.setup()
@@ -34,21 +38,27 @@ from tracker.geo import point
 from tracker.models import Incident
 count, rate, severities = int(sys.argv[1]), float(sys.argv[2]), ["UR", "HI", "ME", "LO", "IN"]
 profile = cProfile.Profile() if sys.argv[3] == "profile" else None
-created, started = [], time.monotonic()
+warm_up = time.monotonic()
+Incident.objects.create(name="warm-up", severity="IN", location=point(2.35, 48.85))
+warm_up = time.monotonic() - warm_up
+time.sleep(0.5)
+created, saves, started = [], {}, time.monotonic()
 if profile:
     profile.enable()
 for number in range(count):
     if rate:
         time.sleep(max(0.0, started + number / rate - time.monotonic()))
     lon, lat = 2.25 + (number * 0.0137) % 0.2, 48.81 + (number * 0.0071) % 0.09
-    created.append(Incident.objects.create(name=f"t={time.time():.6f}", severity=severities[number % 5],
-                                           location=point(lon, lat)))
+    name = f"t={time.time():.6f}"
+    created.append(Incident.objects.create(name=name, severity=severities[number % 5], location=point(lon, lat)))
+    saves[name] = time.time() - float(name[2:])  # the save, its commit and its sends
 elapsed = time.monotonic() - started
 if profile:
     profile.disable()
     pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 alerts = sum(1 for incident in created if incident.alerted_areas())
-print(json.dumps({"count": count, "elapsed": elapsed, "alerts": alerts}))
+print(json.dumps({"count": count, "elapsed": elapsed, "alerts": alerts, "saves": saves,
+                  "warm_up": warm_up}))
 """
 
 # AREAS areas of interest on a grid over the incidents' extent, every severity.
@@ -86,7 +96,7 @@ class System(LiveSystem):
 
 # Client processes: each holds its share of the sockets and, per run, records when
 # every post_save arrives ("connect", url, n) -> ("connected",); ("go", expected) ->
-# ("result", delays, frames, first, last); ("stop",).
+# ("result", arrivals, frames, first, last), arrivals being (incident name, time); ("stop",).
 
 
 async def _client_serve(pipe):
@@ -104,30 +114,32 @@ async def _client_serve(pipe):
             if kind == "stop":
                 return
             results = await asyncio.gather(*(_collect(sock, args[0]) for sock in sockets))
-            delays = [delay for result in results for delay in result[0]]
+            arrivals = [arrival for result in results for arrival in result[0]]
             frames = sum(result[1] for result in results)
             firsts = [result[2] for result in results if result[2]]
             lasts = [result[3] for result in results if result[3]]
-            pipe.send(("result", delays, frames, min(firsts, default=None), max(lasts, default=None)))
+            pipe.send(("result", arrivals, frames, min(firsts, default=None), max(lasts, default=None)))
     finally:
         await asyncio.gather(*(sock.close() for sock in sockets), return_exceptions=True)
 
 
 async def _collect(sock, expected):
-    """Delays (s) of the first ``expected`` post_save frames, frames seen, first/last arrival."""
-    delays, frames, first, last = [], 0, None, None
+    """(name, arrival time) of the first ``expected`` post_save frames, frames seen, first/last arrival."""
+    arrivals, frames, first, last = [], 0, None, None
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(DELIVERY_TIMEOUT):
-            while len(delays) < expected:
+            while len(arrivals) < expected:
                 text = await sock.recv()
                 now = time.time()
-                frames += 1
-                first, last = first or now, now
                 data = json.loads(text)
                 name = data["feature"]["properties"]["name"]
-                if data["type"] == "post_save" and name.startswith("t="):
-                    delays.append(now - float(name[2:]))
-    return delays, frames, first, last
+                if not name.startswith("t="):
+                    continue  # the warm-up's notifications
+                frames += 1
+                first, last = first or now, now
+                if data["type"] == "post_save":
+                    arrivals.append((name, now))
+    return arrivals, frames, first, last
 
 
 class Clients:
@@ -174,7 +186,8 @@ def measure(system, clients, sockets, count, rate, profile=False):
         _util.progress("\n".join(lines[:-1]))
     script = json.loads(lines[-1])
     results = clients.results()
-    delays = [delay * 1000 for result in results for delay in result[0]]
+    arrivals = [arrival for result in results for arrival in result[0]]
+    delays = [(now - float(name[2:])) * 1000 for name, now in arrivals]
     frames = sum(result[1] for result in results)
     firsts = [result[2] for result in results if result[2]]
     lasts = [result[3] for result in results if result[3]]
@@ -187,7 +200,35 @@ def measure(system, clients, sockets, count, rate, profile=False):
         "lost": count * sockets - len(delays),
         "p50": _util.percentile(delays, 0.5),
         "p99": _util.percentile(delays, 0.99),
+        **stages(script["saves"], arrivals),
+        "warm_up_ms": script["warm_up"] * 1000,
     }
+
+
+def stages(saves, arrivals):
+    """Where each incident's delay goes (ms, median and worst over the incidents): the
+    script's save (commit and sends included), from its end to the first socket's frame,
+    and from the first socket's frame to the last one's; and the first timed incident's
+    delay to its last socket."""
+    by_incident = {}
+    for name, now in arrivals:
+        by_incident.setdefault(name, []).append(now)
+    names = sorted(by_incident, key=lambda name: float(name[2:]))
+    rows = []
+    for name in names:
+        times, saved = by_incident[name], float(name[2:])
+        returned = saved + saves[name]
+        rows.append((saves[name] * 1000, (min(times) - returned) * 1000, (max(times) - min(times)) * 1000,
+                     (max(times) - saved) * 1000))
+    if not rows:
+        return {}
+    result = {"first_incident_ms": rows[0][3]}
+    for index, stage in enumerate(("script_ms", "to_first_socket_ms", "first_to_last_socket_ms")):
+        values = [row[index] for row in rows]
+        result[stage] = (_util.median(values), max(values))
+    later = [(now - float(name[2:])) * 1000 for name, now in arrivals if name != names[0]]
+    result["p99_after_first"] = _util.percentile(later, 0.99)
+    return result
 
 
 def main(argv=None):
@@ -218,6 +259,13 @@ def main(argv=None):
                     print(f"  run {run_index + 1}, {label}: {result['sent_per_s']:.0f} notifications/s, "
                           f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, lost {result['lost']}",
                           file=sys.stderr, flush=True)
+                    if "script_ms" in result:
+                        print("    stages (median/worst ms): script {:.1f}/{:.1f}, to first socket {:.1f}/{:.1f}, "
+                              "first to last socket {:.1f}/{:.1f}; first incident {:.1f}; p99 after it {:.1f}; "
+                              "untimed warm-up save {:.1f}".format(
+                                  *result["script_ms"], *result["to_first_socket_ms"],
+                                  *result["first_to_last_socket_ms"], result["first_incident_ms"],
+                                  result["p99_after_first"], result["warm_up_ms"]), file=sys.stderr, flush=True)
         finally:
             if clients:
                 clients.close()
