@@ -12,7 +12,7 @@ import uuid
 
 from redis.exceptions import ResponseError
 
-from ._codec import pack_envelope, unpack_envelope, unpack_message
+from ._codec import pack_envelope, unpack_envelope, unpack_message, unpack_shared
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._shards import hash_tag
 from ._streams import fail_waiters
@@ -48,7 +48,7 @@ class ProcessChannels:
         while True:
             body = await self._next_body(channel)
             try:
-                message = unpack_message(body, self._layer.crypter)
+                message = body.message(self._layer.crypter)
             except Exception as error:
                 problem = f"undecodable message for {channel}: {error!r}"
             else:
@@ -56,7 +56,7 @@ class ProcessChannels:
                     return message
                 problem = f"the message for {channel} is a {type(message).__name__}, not a dict"
             set_aside(self._layer, self._shards, self._layer._process_key(channel), problem,
-                      data=body, counted_as=channel)
+                      data=body.data, counted_as=channel)
 
     async def _next_body(self, channel):
         with self._lock:
@@ -169,7 +169,7 @@ class ProcessChannels:
             pipe = pipes.get(self._shards.index(key))
             if pipe is None:
                 pipe = pipes[self._shards.index(key)] = self._shards.client(key).pipeline(transaction=False)
-            envelopes = [pack_envelope(sent_ms, channel, body) for sent_ms, body in queue]
+            envelopes = [pack_envelope(sent_ms, channel, body.data) for sent_ms, body in queue]
             pipe.lpush(key, *reversed(envelopes))
         for reader in woken:
             index = self._shards.index(reader.wake_key)
@@ -239,7 +239,7 @@ class ProcessChannels:
             logger.info("Dropped an expired message for %s", channels)
             return
         layer.stats.count_each("received", channels)
-        message = (sent_ms, body)
+        message = (sent_ms, Body(body, len(channels)))
         with self._lock:  # once for a whole group's receives waiting here, the usual case
             unwaited = [channel for channel in channels if not self._give_to_waiter(channel, message)]
         for channel in unwaited:
@@ -295,6 +295,25 @@ class ProcessChannels:
                     self._layer.stats.count("expired", channel)
                 if not queue:
                     del self._queues[channel]
+
+
+class Body:
+    """A message body read for one or more channels of this process. For a group's
+    members it is unpacked once, and each receive gets a dict of its own."""
+
+    __slots__ = ("data", "_readers", "_unpacked")
+
+    def __init__(self, data, readers):
+        self.data = data
+        self._readers = readers
+        self._unpacked = None
+
+    def message(self, crypter):
+        if self._readers == 1:
+            return unpack_message(self.data, crypter)
+        if self._unpacked is None:
+            self._unpacked = unpack_shared(self.data, crypter)
+        return self._unpacked()
 
 
 class _Reader:
