@@ -71,20 +71,18 @@ class ProcessChannels:
                 await self._listen(channel)
             sent_ms, body = await waiter
         except BaseException:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                # Handed over just as the receive failed or was cancelled: keep it first in line.
-                with self._lock:
-                    self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
-            raise
-        finally:
             with self._lock:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    # Handed over just as the receive failed or was cancelled: keep it first in line.
+                    self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
                 waiters = self._waiters.get(channel)
                 if waiters is not None:
                     if waiter in waiters:
                         waiters.remove(waiter)
                     if not waiters:
                         del self._waiters[channel]
-        return body
+            raise
+        return body  # _give_to_waiter() took the waiter from the waiters
 
     def _take_queued(self, channel):
         queue = self._queues.get(channel)
@@ -98,8 +96,11 @@ class ProcessChannels:
     def _take_queued_elsewhere(self, channel):
         """A message that the reader of another loop read for this channel while no
         receive was waiting for it anywhere."""
-        if len(self._layer._runtimes) < 2:
-            return None  # the usual case, checked without taking the layer's lock
+        if len(self._layer._runtimes.data) < 2:
+            # The usual case, checked without the layer's lock, nor the weak mapping's
+            # len(), which counts in Python (its data may hold runtimes gone: then the
+            # other loops are looked at, as with several).
+            return None
         for other in self._layer._process_channels_of_loops():
             if other is not self:
                 queued = other._take_queued(channel)
@@ -267,12 +268,17 @@ class ProcessChannels:
 
     def _give_to_waiter(self, channel, message):
         waiters = self._waiters.get(channel)
-        while waiters:
+        if waiters is None:
+            return False
+        given = False
+        while waiters and not given:
             waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(message)
-                return True
-        return False
+                given = True
+        if not waiters:
+            del self._waiters[channel]
+        return given
 
     def _enqueue(self, channel, message):
         queue = self._queues.setdefault(channel, collections.deque())
