@@ -46,7 +46,24 @@ class ProcessChannels:
         """The next message of a process-specific channel, waiting if needed; one
         that does not decode to a dict is set aside."""
         while True:
-            body = await self._next_body(channel)
+            with self._lock:
+                queued = self._take_queued(channel) or self._take_queued_elsewhere(channel)
+                if queued is None:
+                    waiter = self._loop.create_future()
+                    self._waiters[channel].append(waiter)
+            if queued is not None:
+                body = queued[1]
+            else:
+                # Awaited here, not in a coroutine of its own: one frame less to wake
+                # for each member of a group.
+                try:
+                    if channel not in self._known:
+                        await self._listen(channel)
+                    sent_ms, body = await waiter
+                except BaseException:
+                    self._forget_waiter(channel, waiter)
+                    raise
+                # _give_to_waiter() took the waiter from the waiters.
             try:
                 message = body.message(self._layer.crypter)
             except Exception as error:
@@ -58,31 +75,18 @@ class ProcessChannels:
             set_aside(self._layer, self._shards, self._layer._process_key(channel), problem,
                       data=body.data, counted_as=channel)
 
-    async def _next_body(self, channel):
+    def _forget_waiter(self, channel, waiter):
+        """The waiter of a receive that failed or was cancelled."""
         with self._lock:
-            queued = self._take_queued(channel) or self._take_queued_elsewhere(channel)
-            if queued is None:
-                waiter = self._loop.create_future()
-                self._waiters[channel].append(waiter)
-        if queued is not None:
-            return queued[1]
-        try:
-            if channel not in self._known:
-                await self._listen(channel)
-            sent_ms, body = await waiter
-        except BaseException:
-            with self._lock:
-                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                    # Handed over just as the receive failed or was cancelled: keep it first in line.
-                    self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
-                waiters = self._waiters.get(channel)
-                if waiters is not None:
-                    if waiter in waiters:
-                        waiters.remove(waiter)
-                    if not waiters:
-                        del self._waiters[channel]
-            raise
-        return body  # _give_to_waiter() took the waiter from the waiters
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # Handed over just as the receive failed or was cancelled: keep it first in line.
+                self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
+            waiters = self._waiters.get(channel)
+            if waiters is not None:
+                if waiter in waiters:
+                    waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[channel]
 
     def _take_queued(self, channel):
         queue = self._queues.get(channel)
