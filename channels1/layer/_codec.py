@@ -2,11 +2,15 @@
 process lists (one envelope may address many channels of one process)."""
 
 import base64
+import functools
 import hashlib
 
 import msgpack
 
 from channels.exceptions import MessageTooLarge
+
+# The types of values a shallow copy of a message shares safely: none can change.
+IMMUTABLE_TYPES = frozenset({str, bytes, int, float, bool, type(None)})
 
 
 def make_crypter(keys):
@@ -45,6 +49,18 @@ def unpack_message(body, crypter=None):
     if crypter is not None:
         body = crypter.decrypt(body)
     return msgpack.unpackb(body, raw=False)
+
+
+def unpack_shared(body, crypter=None):
+    """For a body that several receivers get: a function returning a message of
+    their own on each call. Decrypted and unpacked once, and copied, when the
+    message is a dict of values none can change; else unpacked for each."""
+    if crypter is not None:
+        body = crypter.decrypt(body)
+    message = msgpack.unpackb(body, raw=False)
+    if isinstance(message, dict) and all(type(value) in IMMUTABLE_TYPES for value in message.values()):
+        return functools.partial(dict, message)
+    return functools.partial(unpack_message, body)
 
 
 def pack_envelope(sent_ms, channels, body):

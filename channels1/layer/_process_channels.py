@@ -12,7 +12,7 @@ import uuid
 
 from redis.exceptions import ResponseError
 
-from ._codec import pack_envelope, unpack_envelope, unpack_message
+from ._codec import pack_envelope, unpack_envelope, unpack_message, unpack_shared
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._shards import hash_tag
 from ._streams import fail_waiters
@@ -46,9 +46,26 @@ class ProcessChannels:
         """The next message of a process-specific channel, waiting if needed; one
         that does not decode to a dict is set aside."""
         while True:
-            body = await self._next_body(channel)
+            with self._lock:
+                queued = self._take_queued(channel) or self._take_queued_elsewhere(channel)
+                if queued is None:
+                    waiter = self._loop.create_future()
+                    self._waiters[channel].append(waiter)
+            if queued is not None:
+                body = queued[1]
+            else:
+                # Awaited here, not in a coroutine of its own: one frame less to wake
+                # for each member of a group.
+                try:
+                    if channel not in self._known:
+                        await self._listen(channel)
+                    sent_ms, body = await waiter
+                except BaseException:
+                    self._forget_waiter(channel, waiter)
+                    raise
+                # _give_to_waiter() took the waiter from the waiters.
             try:
-                message = unpack_message(body, self._layer.crypter)
+                message = body.message(self._layer.crypter)
             except Exception as error:
                 problem = f"undecodable message for {channel}: {error!r}"
             else:
@@ -56,35 +73,20 @@ class ProcessChannels:
                     return message
                 problem = f"the message for {channel} is a {type(message).__name__}, not a dict"
             set_aside(self._layer, self._shards, self._layer._process_key(channel), problem,
-                      data=body, counted_as=channel)
+                      data=body.data, counted_as=channel)
 
-    async def _next_body(self, channel):
+    def _forget_waiter(self, channel, waiter):
+        """The waiter of a receive that failed or was cancelled."""
         with self._lock:
-            queued = self._take_queued(channel) or self._take_queued_elsewhere(channel)
-            if queued is None:
-                waiter = self._loop.create_future()
-                self._waiters[channel].append(waiter)
-        if queued is not None:
-            return queued[1]
-        try:
-            if channel not in self._known:
-                await self._listen(channel)
-            sent_ms, body = await waiter
-        except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 # Handed over just as the receive failed or was cancelled: keep it first in line.
-                with self._lock:
-                    self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
-            raise
-        finally:
-            with self._lock:
-                waiters = self._waiters.get(channel)
-                if waiters is not None:
-                    if waiter in waiters:
-                        waiters.remove(waiter)
-                    if not waiters:
-                        del self._waiters[channel]
-        return body
+                self._queues.setdefault(channel, collections.deque()).appendleft(waiter.result())
+            waiters = self._waiters.get(channel)
+            if waiters is not None:
+                if waiter in waiters:
+                    waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[channel]
 
     def _take_queued(self, channel):
         queue = self._queues.get(channel)
@@ -98,8 +100,11 @@ class ProcessChannels:
     def _take_queued_elsewhere(self, channel):
         """A message that the reader of another loop read for this channel while no
         receive was waiting for it anywhere."""
-        if len(self._layer._runtimes) < 2:
-            return None  # the usual case, checked without taking the layer's lock
+        if len(self._layer._runtimes.data) < 2:
+            # The usual case, checked without the layer's lock, nor the weak mapping's
+            # len(), which counts in Python (its data may hold runtimes gone: then the
+            # other loops are looked at, as with several).
+            return None
         for other in self._layer._process_channels_of_loops():
             if other is not self:
                 queued = other._take_queued(channel)
@@ -169,7 +174,7 @@ class ProcessChannels:
             pipe = pipes.get(self._shards.index(key))
             if pipe is None:
                 pipe = pipes[self._shards.index(key)] = self._shards.client(key).pipeline(transaction=False)
-            envelopes = [pack_envelope(sent_ms, channel, body) for sent_ms, body in queue]
+            envelopes = [pack_envelope(sent_ms, channel, body.data) for sent_ms, body in queue]
             pipe.lpush(key, *reversed(envelopes))
         for reader in woken:
             index = self._shards.index(reader.wake_key)
@@ -239,7 +244,7 @@ class ProcessChannels:
             logger.info("Dropped an expired message for %s", channels)
             return
         layer.stats.count_each("received", channels)
-        message = (sent_ms, body)
+        message = (sent_ms, Body(body, len(channels)))
         with self._lock:  # once for a whole group's receives waiting here, the usual case
             unwaited = [channel for channel in channels if not self._give_to_waiter(channel, message)]
         for channel in unwaited:
@@ -267,12 +272,17 @@ class ProcessChannels:
 
     def _give_to_waiter(self, channel, message):
         waiters = self._waiters.get(channel)
-        while waiters:
+        if waiters is None:
+            return False
+        given = False
+        while waiters and not given:
             waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(message)
-                return True
-        return False
+                given = True
+        if not waiters:
+            del self._waiters[channel]
+        return given
 
     def _enqueue(self, channel, message):
         queue = self._queues.setdefault(channel, collections.deque())
@@ -295,6 +305,25 @@ class ProcessChannels:
                     self._layer.stats.count("expired", channel)
                 if not queue:
                     del self._queues[channel]
+
+
+class Body:
+    """A message body read for one or more channels of this process. For a group's
+    members it is unpacked once, and each receive gets a dict of its own."""
+
+    __slots__ = ("data", "_readers", "_unpacked")
+
+    def __init__(self, data, readers):
+        self.data = data
+        self._readers = readers
+        self._unpacked = None
+
+    def message(self, crypter):
+        if self._readers == 1:
+            return unpack_message(self.data, crypter)
+        if self._unpacked is None:
+            self._unpacked = unpack_shared(self.data, crypter)
+        return self._unpacked()
 
 
 class _Reader:

@@ -14,6 +14,7 @@ from asgiref.sync import async_to_sync
 
 from channels1.layer import ForeignChannel, RedisChannelLayer
 from channels1.layer._codec import pack_envelope, pack_message, unpack_envelope, unpack_message
+from channels1.layer._process_channels import Body
 
 from .conftest import RECEIVE_TIMEOUT, wait_until
 
@@ -136,7 +137,7 @@ async def test_a_message_handed_to_a_loop_whose_receive_ended_goes_on_to_a_recei
         # As another loop's reader hands over a message read for a receive there
         # that has just ended.
         body = pack_message(name, {"i": 0}, layer.max_message_size)
-        loop.call_soon_threadsafe(there._deliver, name, (layer._now_ms(), body))
+        loop.call_soon_threadsafe(there._deliver, name, (layer._now_ms(), Body(body, 1)))
         assert await asyncio.wait_for(waiting, RECEIVE_TIMEOUT) == {"i": 0}
         await layer.close()
     finally:

@@ -16,6 +16,20 @@ async def test_group_send_reaches_every_member(layer):
         assert await asyncio.wait_for(layer.receive(member), 5) == {"text": "hi"}
 
 
+async def test_members_of_one_process_each_get_a_message_of_their_own(layer):
+    members = [await layer.new_channel() for _ in range(3)]
+    for member in members:
+        await layer.group_add("room", member)
+    await layer.group_send("room", {"text": "hi"})
+    await layer.group_send("room", {"text": "hi", "tags": ["a"]})
+    for sent in ({"text": "hi"}, {"text": "hi", "tags": ["a"]}):
+        changed = await receive(layer, members[0])
+        changed["text"] = "changed"
+        changed.setdefault("tags", []).append("b")
+        for member in members[1:]:
+            assert await receive(layer, member) == sent
+
+
 async def test_group_add_is_idempotent_and_discard_removes(layer):
     kept, gone = await layer.new_channel(), await layer.new_channel()
     await layer.group_add("room", kept)
