@@ -299,7 +299,7 @@ class LocalCluster:
     with CLUSTER commands (no extra tools): ``primaries`` share the slots evenly, and
     each has ``replicas`` that take over if it dies. Usable as a context manager."""
 
-    def __init__(self, primaries=3, replicas=0, *, executable=None, node_timeout_ms=2000, startup_timeout=30.0):
+    def __init__(self, primaries=3, replicas=0, *, executable=None, node_timeout_ms=2000, startup_timeout=60.0):
         self.primary_count = primaries
         self.startup_timeout = startup_timeout
         # Bus ports of their own: the default (port + 10000) may be past 65535 or taken.
@@ -380,7 +380,7 @@ class LocalSentinel:
     on local TCP ports, for tests: kill the primary and the Sentinels promote the
     replica. Usable as a context manager."""
 
-    def __init__(self, master_name="layer", *, executable=None, down_after_ms=1000, startup_timeout=30.0):
+    def __init__(self, master_name="layer", *, executable=None, down_after_ms=1000, startup_timeout=60.0):
         self.master_name = master_name
         self.executable = executable
         self.down_after_ms = down_after_ms
