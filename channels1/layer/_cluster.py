@@ -11,8 +11,6 @@ from redis.crc import key_slot
 from redis.exceptions import ClusterDownError, ConnectionError, TimeoutError, TryAgainError
 
 from ._batcher import Batcher
-from ._scripts import SEND
-from ._send_once import SEND_ONCE
 
 SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
@@ -64,6 +62,11 @@ class ClusterBatcher(Batcher):
     def __init__(self, client, doorbells, replica_acks=None):
         super().__init__(client, replica_acks)
         self._doorbells = doorbells
+        self._stream_slots = set()  # of the round trip under way: slots whose streams it writes
+
+    async def _round_trip(self, sends, commands):
+        self._stream_slots = {slot_of(send[0]) for send in sends if send[1] == "s"}
+        await super()._round_trip(sends, commands)
 
     def _replica_wait(self):
         return None  # one per node instead: see _queue_replica_waits
@@ -88,7 +91,7 @@ class ClusterBatcher(Batcher):
         if queued:
             # After the writes, in the same pipeline: on each node, after its writes,
             # its doorbell's ring, then the WAIT for its replicas.
-            rings = await self._rings(batch)
+            rings = await self._rings()
             for ring in rings:
                 pipe.execute_command(*ring)
             waits = self._queue_replica_waits(pipe, [batch[index] for index in queued])
@@ -117,13 +120,12 @@ class ClusterBatcher(Batcher):
                 waited.append(name)
         return waited
 
-    async def _rings(self, batch):
-        """A doorbell ring per primary that a send to a stream in ``batch`` goes to."""
-        slots = {slot_of(key) for key in map(_stream_written, batch) if key is not None}
-        if not slots:
+    async def _rings(self):
+        """A doorbell ring per primary that a send to a stream in this round trip goes to."""
+        if not self._stream_slots:
             return []
         await self._doorbells.ready()
-        return list({self._doorbells.key(slot): self._doorbells.ring(slot) for slot in slots}.values())
+        return list({self._doorbells.key(slot): self._doorbells.ring(slot) for slot in self._stream_slots}.values())
 
     async def close(self):
         await self.drained()
@@ -137,13 +139,3 @@ def _raise_if_a_node_failed(replies):
         if isinstance(reply, (ConnectionError, TimeoutError, ClusterDownError, TryAgainError)):
             raise ConnectionError(f"a cluster node failed: {reply}")
 
-
-def _stream_written(args):
-    """The first key of a send script call that writes to a stream, else None."""
-    if args[0] != "EVALSHA" or args[1] not in (SEND.sha, SEND_ONCE.sha):
-        return None
-    keys, rest = args[3:3 + args[2]], args[3 + args[2]:]
-    if args[1] == SEND_ONCE.sha:  # its token's key and lifetime first
-        keys, rest = keys[1:], rest[1:]
-    # After now, expiry and group: kind, capacity and data per key; "s" is a stream.
-    return keys[0] if "s" in rest[3::3] else None
