@@ -17,6 +17,8 @@ COUNTERS = {
                 "capacity, or a frame or held send given up"),
     "full": "Sends refused because the channel was at its capacity",
     "set_aside": "Malformed entries moved to the dead letters",
+    "repeated": ("Messages for a process dropped as read before: written again by a retried send, or back "
+                 "with a promoted replica that missed their read"),
 }
 
 

@@ -4,6 +4,7 @@ process lists (one envelope may address many channels of one process)."""
 import base64
 import functools
 import hashlib
+import random
 
 import msgpack
 
@@ -63,15 +64,25 @@ def unpack_shared(body, crypter=None):
     return functools.partial(unpack_message, body)
 
 
+def new_envelope_id():
+    """An id for an envelope, unique among those one process reads (``random`` is
+    seeded again in a forked child)."""
+    return random.getrandbits(63)
+
+
 def pack_envelope(sent_ms, channels, body):
     """An envelope for a process list: when it was sent, the target channel name (or
-    list of names, for group fan-out) and the packed message."""
-    return msgpack.packb((sent_ms, channels, body), use_bin_type=True)
+    list of names, for group fan-out), the packed message, and an id by which the
+    receiving process knows an envelope it read before (written again by a retried
+    send, or left on a promoted replica that missed the pop)."""
+    return msgpack.packb((sent_ms, channels, body, new_envelope_id()), use_bin_type=True)
 
 
 def unpack_envelope(data):
-    """Returns (sent_ms, [channel names], body)."""
-    sent_ms, channels, body = msgpack.unpackb(data, raw=True)
+    """Returns (sent_ms, [channel names], body, id); the id is None in an envelope
+    written without one."""
+    sent_ms, channels, body, *rest = msgpack.unpackb(data, raw=True)
+    envelope_id = rest[0] if rest else None
     if isinstance(channels, bytes):
-        return sent_ms, [channels.decode()], body
-    return sent_ms, [name.decode() for name in channels], body
+        return sent_ms, [channels.decode()], body, envelope_id
+    return sent_ms, [name.decode() for name in channels], body, envelope_id

@@ -3,6 +3,7 @@ reads the others and writes to those whose stream or process list lives beside t
 group; the members it hands back are written as any send is. Async and sync sends share it."""
 
 from ._batcher import GROUP
+from ._codec import new_envelope_id
 from ._scripts import _DELIVER, Script
 
 # Groups whose targets beside them are remembered; past this, all are forgotten.
@@ -13,7 +14,8 @@ WRONG_TYPE = "not a stream or list a group send can write to"
 NAME_LENGTH = 100
 
 # KEYS[1]: a group's sorted set of members. ARGV: now_ms, expiry_ms, consumer group,
-# members older than this ms are dropped, the packed message, then (name, key,
+# members older than this ms are dropped, the packed message, the id of its envelopes
+# (one per process, each in another process's list), then (name, key,
 # capacity) for each target the script may write to: those known to live beside the
 # group, named by a normal channel's name or a process's "<name>!". One write per normal channel (the message) and one per process (an
 # envelope naming its members), as the layer's own sends make them.
@@ -22,11 +24,11 @@ NAME_LENGTH = 100
 # key is of the wrong type (-1); the members handed back are those of other targets,
 # names the script cannot vouch for, and those of a write that failed otherwise.
 GROUP_SEND = Script(_DELIVER + """
-local now, expiry, group, body = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[5]
+local now, expiry, group, body, envelope_id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[5], ARGV[6]
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", tonumber(ARGV[4]))
 local members = redis.call("ZRANGE", KEYS[1], 0, -1)
 local targets, capacities = {}, {}
-for i = 6, #ARGV, 3 do
+for i = 7, #ARGV, 3 do
     targets[ARGV[i]] = ARGV[i + 1]
     capacities[ARGV[i + 1]] = tonumber(ARGV[i + 2])
 end
@@ -83,7 +85,7 @@ for _, member in ipairs(members) do
     end
 end
 for _, key in ipairs(processes) do
-    write(key, "l", cmsgpack.pack({now, by_process[key], body}), by_process[key])
+    write(key, "l", cmsgpack.pack({now, by_process[key], body, envelope_id}), by_process[key])
 end
 return {writes, handed_back}
 """)
@@ -105,7 +107,7 @@ class GroupSends:
     def call(self, group_key, body, now):
         """The keys and arguments of the script for a send of ``body`` at ``now``."""
         layer = self._layer
-        args = [now, layer.expiry * 1000, GROUP, now - layer.group_expiry * 1000, body]
+        args = [now, layer.expiry * 1000, GROUP, now - layer.group_expiry * 1000, body, new_envelope_id()]
         beside = self._beside.get(group_key, {}) if layer.replica_acks is None else {}
         for key, (name, capacity) in beside.items():
             args += (name, key, capacity)

@@ -21,6 +21,9 @@ from ._tasks import end_if_cancelled
 logger = logging.getLogger("channels1.layer")
 
 KNOWN_CHANNELS = 100_000
+# Envelope ids a process remembers: those it read in the seconds before a failover
+# are still among them when the promoted replica hands the same envelopes back.
+ENVELOPES_REMEMBERED = 100_000
 
 
 class ProcessChannels:
@@ -219,12 +222,20 @@ class ProcessChannels:
 
     def _dispatch_entry(self, key, data):
         try:
-            sent_ms, channels, body = unpack_envelope(data)
+            sent_ms, channels, body, envelope_id = unpack_envelope(data)
             if not isinstance(sent_ms, int) or not isinstance(body, bytes):
                 raise ValueError("it is not (time sent, channels, message)")
         except Exception as error:
             set_aside(self._layer, self._shards, key, f"malformed envelope: {error}", data=data)
             return
+        if envelope_id is not None:
+            with self._lock:
+                repeated = not self._layer._envelopes_read.first_time(envelope_id)
+            if repeated:
+                self._layer.stats.count_each("repeated", channels)
+                logger.info("Dropped a message for %s read before: its envelope was written again or came back "
+                            "with a promoted replica", channels)
+                return
         self._dispatch(sent_ms, channels, body)
 
     async def _move_aside_non_lists(self, keys):
@@ -305,6 +316,26 @@ class ProcessChannels:
                     self._layer.stats.count("expired", channel)
                 if not queue:
                     del self._queues[channel]
+
+
+class RecentIds:
+    """The last ``size`` envelope ids a process read, oldest forgotten first; used
+    under the layer's hand-over lock."""
+
+    def __init__(self, size=ENVELOPES_REMEMBERED):
+        self._size = size
+        self._ids = set()
+        self._order = collections.deque()
+
+    def first_time(self, envelope_id):
+        """Whether ``envelope_id`` was not read before; it is remembered from now."""
+        if envelope_id in self._ids:
+            return False
+        self._ids.add(envelope_id)
+        self._order.append(envelope_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+        return True
 
 
 class Body:

@@ -81,7 +81,8 @@ return result
 # KEYS[1]: the sorted set of delayed messages, scored by when they are due.
 # ARGV: expiry_ms, group, limit, retry_ms.
 # Each member is "kind\ncapacity\nkey\nchannel\nid\n" then the packed message
-# (an envelope is made here for a process's list, so it counts as sent now).
+# (an envelope is made here for a process's list, so it counts as sent now; its id
+# is the delayed message's).
 # Moves up to limit due messages onto their channels in one atomic step, so that
 # several delay processes never deliver one twice; a message whose channel is full
 # is due again retry_ms later. Due is read on the server's clock, as stream ids
@@ -103,7 +104,7 @@ for _, member in ipairs(due) do
     local kind, capacity, key, channel = fields[1], tonumber(fields[2]), fields[3], fields[4]
     local data = string.sub(member, position)
     if kind == "l" then
-        data = cmsgpack.pack({now, channel, data})
+        data = cmsgpack.pack({now, channel, data, "delayed:" .. fields[5]})
     end
     if deliver(key, kind, capacity, data, group, now, expiry) ~= 0 then
         redis.call("ZREM", KEYS[1], member)

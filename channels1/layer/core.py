@@ -24,7 +24,7 @@ from ._dead_members import DeadMembers
 from ._group_sends import GROUP_SEND, WRONG_TYPE, GroupSends
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
-from ._process_channels import ProcessChannels
+from ._process_channels import ProcessChannels, RecentIds
 from ._replica_acks import ReplicaAcks
 from ._send_once import SEND_ONCE
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, RECLAIM, SEND
@@ -125,6 +125,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._runtimes = weakref.WeakKeyDictionary()  # event loop -> _Runtime
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
         self._handover_lock = threading.Lock()  # process channel messages cross loops
+        self._envelopes_read = RecentIds()
         self._checked_names = set()
         self.stats = Stats()
         self._dead_members = DeadMembers(self)

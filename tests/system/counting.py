@@ -64,7 +64,8 @@ class Traffic:
 
     async def _run(self, name):
         socket, own = self._sockets[name], self.received[name]
-        wanted = len(self.expected[name])
+        # Distinct numbers, not frames: a repeated one must not end the read early.
+        missing = set(self.expected[name])
         answered = asyncio.Semaphore(self.window)
 
         async def send():
@@ -75,9 +76,10 @@ class Traffic:
 
         sending = asyncio.ensure_future(send())
         try:
-            while sum(own.values()) < wanted:
+            while missing:
                 frame = await asyncio.wait_for(socket.recv(), QUIET_TIMEOUT)
                 own[frame] += 1
+                missing.discard(frame)
                 if frame.startswith(f"{name}-"):
                     answered.release()
                 if name == self.echo_names[0] and sum(own.values()) >= self.count // 3:

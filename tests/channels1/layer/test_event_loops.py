@@ -53,7 +53,7 @@ async def test_process_channel_reader_left_running_ends_with_the_loop_and_gives_
     @ends_quietly.then
     def given_back():
         envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
-        assert [(channels, unpack_message(body)) for _, channels, body in envelopes] == [
+        assert [(channels, unpack_message(body)) for _, channels, body, _ in envelopes] == [
             ([name], {"i": i}) for i in range(1, 4)
         ]
 
@@ -120,7 +120,7 @@ async def test_what_redis_popped_for_a_reader_cancelled_with_its_loop_is_given_b
     @ends_quietly.then
     def given_back():
         envelopes = [unpack_envelope(data) for data in server.lrange(process_list, 0, -1)]
-        assert [(channels, unpack_message(body)) for _, channels, body in envelopes] == [([name], {"i": 1})]
+        assert [(channels, unpack_message(body)) for _, channels, body, _ in envelopes] == [([name], {"i": 1})]
 
 
 async def test_a_message_handed_to_a_loop_whose_receive_ended_goes_on_to_a_receive_elsewhere(make_layer):
@@ -176,7 +176,7 @@ def test_no_process_channel_message_is_lost_while_loops_of_several_threads_end(e
     assert errors == []
     process_list = layer._process_key(unreceived[0][0])
     envelopes = [unpack_envelope(data) for data in layer_redis.of(process_list).lrange(process_list, 0, -1)]
-    left = [(channels[0], unpack_message(body)) for _, channels, body in envelopes]
+    left = [(channels[0], unpack_message(body)) for _, channels, body, _ in envelopes]
     assert sorted(left, key=repr) == sorted(unreceived, key=repr)
 
 
