@@ -29,6 +29,7 @@ _READABLE = re.compile(r"[A-Za-z0-9-]+")
 _MAX_READABLE = 60
 MAX_ROOM_LENGTH = ChatMessage._meta.get_field("room").max_length
 MAX_MESSAGE_LENGTH = 2000
+MAX_NONCE_LENGTH = 64
 HISTORY = 50
 
 
@@ -83,9 +84,9 @@ def connect(message, room):
 
 
 def _said(message):
-    """The text of a frame ``{"message": text}``, or None for a ping (the page's check
-    that a worker still answers); ValueError
-    saying what is wrong otherwise."""
+    """(text, nonce) of a frame ``{"message": text, "nonce": optional}``, or None for a
+    ping (the page's check that a worker still answers); ValueError saying what is
+    wrong otherwise."""
     data = json_object(message)
     if isinstance(data, dict) and data.get("action") == "ping":
         return None
@@ -96,7 +97,10 @@ def _said(message):
         raise ValueError("empty messages are not sent")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise ValueError(f"messages are at most {MAX_MESSAGE_LENGTH} characters")
-    return text
+    nonce = data.get("nonce")
+    if nonce is not None and not (isinstance(nonce, str) and 0 < len(nonce) <= MAX_NONCE_LENGTH):
+        raise ValueError(f"a nonce is a string of 1 to {MAX_NONCE_LENGTH} characters")
+    return text, nonce
 
 
 @enforce_ordering
@@ -108,17 +112,17 @@ def receive(message, room):
         message.reply_channel.send({"close": SESSION_LOST})
         return
     try:
-        text = _said(message)
+        said = _said(message)
     except ValueError as error:
         message.reply_channel.send(_frame(error=str(error)))
         return
-    if text is None:
+    if said is None:
         presence.touch(room, message.reply_channel.name)
         message.reply_channel.send(_frame(pong=True))
         return
-    line = _store_once(message, room, text)
+    line = _store_once(message, room, *said)
     if line is None:
-        logger.info("Skipped a chat line of %s in %r: message %s was stored already (delivered %d times)",
+        logger.info("Skipped a chat line of %s in %r: message %s (delivered %d times) was stored already",
                     message.reply_channel.name, room, message.id, message.deliveries)
         return
     # At once, not held: the socket's next message may run on another worker as soon
@@ -126,13 +130,19 @@ def receive(message, room):
     Group(room_group(room)).send(_frame(**line.as_line()), immediately=True)
 
 
-def _store_once(message, room, text):
+def _store_once(message, room, text, nonce):
     """The line stored for this message, or None if an earlier delivery of the same
-    message stored it (at-least-once delivers again after a worker went silent)."""
+    message stored it (at-least-once delivers again after a worker went silent), or
+    an earlier frame of its user with the same nonce (a frame written twice, which
+    has two message ids, as a Daphne's send retried after Redis died may be)."""
     fields = {"room": room, "user": message.user, "username": message.user.get_username(), "text": text}
-    if message.id is None:  # not delivered by a worker: nothing to tell deliveries apart by
+    if nonce is not None:
+        once_by = f"nonce:{message.user.pk}:{nonce}"
+    elif message.id is not None:
+        once_by = message.id
+    else:  # not delivered by a worker: nothing to tell deliveries apart by
         return ChatMessage.objects.create(**fields)
-    line, created = ChatMessage.objects.get_or_create(message_id=message.id, defaults=fields)
+    line, created = ChatMessage.objects.get_or_create(message_id=once_by, defaults=fields)
     return line if created else None
 
 

@@ -205,7 +205,8 @@ class ChatMessage(models.Model):
     username = models.CharField(max_length=150)
     text = models.TextField()
     created = models.DateTimeField(auto_now_add=True)
-    # The id of the message that said it, so that a redelivered one is not stored twice.
+    # The id of the message that said it (or its user's nonce for the line), so that a
+    # message delivered or written twice is not stored twice.
     message_id = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
 
     class Meta:

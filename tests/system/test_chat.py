@@ -121,6 +121,23 @@ async def test_any_room_name_works_and_names_do_not_collide(system, bob):
         await socket.close()
 
 
+async def test_a_line_sent_twice_with_one_nonce_is_stored_and_shown_once(system, bob, eve):
+    sender, _ = await join(system, bob, "nonces")
+    listener, _ = await join(system, eve, "nonces")
+    async with sender, listener:
+        for text, nonce in [("once", "n-1"), ("once", "n-1"), ("same nonce, other user's", "n-2"), ("after", None)]:
+            await sender.send(json.dumps({"message": text, "nonce": nonce}))
+        await listener.send(json.dumps({"message": "same nonce, other user's", "nonce": "n-2"}))
+        lines = [(await next_line(listener))["message"] for _ in range(4)]
+        assert sorted(lines) == sorted(["once", "same nonce, other user's", "after", "same nonce, other user's"])
+        for nonce in ["", "x" * 65, 7]:
+            await sender.send(json.dumps({"message": "bad nonce", "nonce": nonce}))
+            assert (await next_frame(sender, "error"))["error"] == "a nonce is a string of 1 to 64 characters"
+    again, joined = await join(system, bob, "nonces")
+    async with again:
+        assert sorted(line["message"] for line in joined["history"]) == sorted(lines)
+
+
 async def test_malformed_chat_frame_gets_an_error_reply(system, bob):
     socket, _ = await join(system, bob, "lobby")
     async with socket:

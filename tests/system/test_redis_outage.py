@@ -68,7 +68,8 @@ class Talk:
         draining = asyncio.create_task(self.drain(socket))
         while not self.stopping:
             try:
-                await socket.send(json.dumps({"message": str(self.sent)}))
+                # A nonce per line, as the chat page sends: a frame written twice is one line.
+                await socket.send(json.dumps({"message": str(self.sent), "nonce": str(self.sent)}))
                 self.sent += 1
                 await asyncio.sleep(PERIOD)
             except ConnectionClosed:

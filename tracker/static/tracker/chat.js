@@ -64,6 +64,10 @@
       else if (data.message !== undefined) show(lineElement(data));
     },
   });
+  function newNonce() {
+    const bytes = crypto.getRandomValues(new Uint8Array(12));
+    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
   const hint = document.getElementById("message-hint");
   function markBlank(blank) {
     if (blank) input.setAttribute("aria-invalid", "true");
@@ -78,6 +82,7 @@
       return;
     }
     markBlank(false);
-    if (live.send({message: input.value})) input.value = "";
+    // The nonce makes the line stored once even if its frame is written twice.
+    if (live.send({message: input.value, nonce: newNonce()})) input.value = "";
   });
 })();
