@@ -4,6 +4,7 @@ bytes object (a group message is unpacked once per process), so its frame is bui
 once for all of them, not once per socket."""
 
 from autobahn.websocket.protocol import WebSocketProtocol
+from twisted.internet import tcp
 
 # Payloads whose frames are kept: the group messages of one read may interleave.
 RECENT = 8
@@ -53,7 +54,7 @@ def send(protocol, message):
         protocol.sendData(frame)  # after what autobahn queued
     else:
         # As sendData(), without its debug line's arguments (~4 µs a frame).
-        protocol.transport.write(frame)
+        write(protocol.transport, frame)
         protocol.trafficStats.outgoingOctetsWireLevel += len(frame)
     stats = protocol.trafficStats
     stats.outgoingWebSocketMessages += 1
@@ -61,3 +62,19 @@ def send(protocol, message):
     stats.outgoingOctetsAppLevel += size
     stats.outgoingOctetsWebSocketLevel += size
     return True
+
+
+def write(transport, data):
+    """Write to a plain TCP connection at once when nothing waits in its buffer: one
+    send() where Twisted would watch the socket for writing, write a loop turn later
+    and stop watching it (two epoll changes and a reactor call per frame). What the
+    socket does not take, and everything else, goes through Twisted's buffer."""
+    if type(transport) is not tcp.Server or transport.TLS or transport.dataBuffer or transport._tempDataBuffer \
+            or not transport.connected or transport.disconnecting or transport._writeDisconnected:
+        transport.write(data)
+        return
+    sent = transport.writeSomeData(data)
+    if not isinstance(sent, int):  # the connection is lost: Twisted finds out as it writes
+        transport.write(data)
+    elif sent < len(data):
+        transport.write(data[sent:])

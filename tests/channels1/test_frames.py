@@ -1,10 +1,14 @@
 """`channels1._frames` on Daphne's own WebSocket protocol and factory with an in-memory
 transport: each frame is the one autobahn writes, and a payload shared by several
-sockets is framed once (group messages end to end: test_bridge)."""
+sockets is framed once; and its writes to Twisted's TCP connection over a real socket
+pair (group messages end to end: test_bridge)."""
+
+import socket
 
 import pytest
 from autobahn.exception import PayloadExceededError
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+from twisted.internet import protocol, reactor, tcp
 from twisted.internet.testing import StringTransport
 
 from channels1 import _daphne, _frames
@@ -133,3 +137,51 @@ def test_empty_payloads_write_nothing_and_text_with_bytes_is_refused(factory):
     with pytest.raises(ValueError, match="both bytes and text"):
         socket.handle_reply({"type": "websocket.send", "text": "a", "bytes": b"b"})
     assert socket.transport.value() == b""
+
+
+@pytest.fixture
+def connection():
+    """A Twisted TCP connection on one end of a socket pair with a small send buffer,
+    and the other end, not blocking."""
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    peer.setblocking(False)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    transport = tcp.Server(ours, protocol.Protocol(), ("127.0.0.1", 1), None, 1, reactor)
+    yield transport, peer
+    transport.stopReading()
+    transport.stopWriting()
+    ours.close()
+    peer.close()
+
+
+def test_a_frame_is_written_at_once_to_a_tcp_connection_with_nothing_buffered(connection):
+    transport, peer = connection
+    _frames.write(transport, b"frame")
+    assert peer.recv(100) == b"frame"
+    assert transport not in reactor.getWriters()
+
+
+def test_what_the_socket_does_not_take_at_once_follows_in_order(connection):
+    transport, peer = connection
+    big = b"b" * 200_000  # more than the socket takes at once
+    _frames.write(transport, big)
+    received = peer.recv(1 << 16)  # the socket has room again, Twisted still holds the rest
+    _frames.write(transport, b"after")
+    assert transport in reactor.getWriters()
+    for _ in range(10_000):  # as the reactor would, each time the socket has room
+        try:
+            received += peer.recv(1 << 16)
+        except BlockingIOError:
+            transport.doWrite()
+        if len(received) == len(big) + 5:
+            break
+    assert received == big + b"after"
+    assert transport not in reactor.getWriters()
+
+
+def test_a_frame_to_a_connection_its_peer_closed_is_left_to_twisted_to_find_the_loss(connection):
+    transport, peer = connection
+    peer.close()
+    _frames.write(transport, b"too late")
+    assert transport in reactor.getWriters()  # its next write ends the connection
