@@ -1,7 +1,7 @@
 """WebSocket frames built once per message and written as they are to each socket the
 message goes to: a group's members on one Daphne all reply with the same text or
 bytes object (a group message is unpacked once per process), so its frame is built
-once for all of them, not once per socket."""
+once for all of them, not once per socket; and written to the socket at once."""
 
 from autobahn.websocket.protocol import WebSocketProtocol
 from twisted.internet import tcp
