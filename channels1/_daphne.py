@@ -29,8 +29,9 @@ answered a full `websocket.connect` channel with HTTP 503 and a full
 - drops a frame sent to a socket in its closing handshake, as Daphne drops one sent
   after the socket ended: between the client's close frame and the end of the TCP
   connection, autobahn raised on it and Daphne logged a traceback;
-- writes a text or bytes frame built once per payload object (`_frames`): a group
-  message's members on this Daphne share one frame instead of 100 built alike.
+- writes a text or bytes frame built once per payload object (`_frames`), at once
+  when the socket's buffer is empty: a group message's members on this Daphne share
+  one frame instead of one built per socket.
 
 Everything else goes to Daphne's own code unchanged. Importing daphne.server
 installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
