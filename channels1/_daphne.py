@@ -75,7 +75,7 @@ def install():
         from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
     except ImportError:
         return False
-    from ._frames import Frames, send as send_frame
+    from ._frames import send as send_frame
 
     if getattr(WebSocketProtocol, "_channels1_patched", False):
         return True
@@ -152,7 +152,6 @@ def install():
     def patched_factory_init(self, *args, **kwargs):
         factory_init(self, *args, **kwargs)
         self.setProtocolOptions(failByDrop=False)
-        self._channels1_frames = Frames(self)
 
     Server.create_application = patched_create_application
     WebSocketProtocol.handle_reply = patched_handle_reply

@@ -32,6 +32,14 @@ class Frames:
         return frame, len(encoded)
 
 
+def frames_of(factory):
+    """The frames of a Daphne's WebSocket factory, kept on it from its first frame."""
+    frames = getattr(factory, "_channels1_frames", None)
+    if frames is None:
+        frames = factory._channels1_frames = Frames(factory)
+    return frames
+
+
 def send(protocol, message):
     """Write a ``websocket.send`` reply to an open socket as a frame built once for
     its payload; False, writing nothing, where autobahn must build the frame itself:
@@ -47,7 +55,7 @@ def send(protocol, message):
     if protocol._perMessageCompress is not None or protocol.logOctets or protocol.logFrames \
             or protocol.trackedTimings:
         return False
-    frame, size = protocol.factory._channels1_frames.frame(payload, binary)
+    frame, size = frames_of(protocol.factory).frame(payload, binary)
     if 0 < protocol.autoFragmentSize < size or 0 < protocol.maxMessagePayloadSize < size:
         return False
     if protocol.send_queue:

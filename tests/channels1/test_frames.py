@@ -91,7 +91,7 @@ def test_a_new_payload_never_gets_the_frame_of_an_earlier_one(factory):
     for number in range(200):
         expected.sendMessage(f"message {number}".encode(), False)
     assert socket.transport.value() == expected.transport.value()
-    assert len(factory._channels1_frames._recent) <= _frames.RECENT
+    assert len(_frames.frames_of(factory)._recent) <= _frames.RECENT
 
 
 def test_interleaved_messages_each_keep_their_frame(factory):
