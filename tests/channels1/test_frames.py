@@ -8,7 +8,7 @@ import socket
 import pytest
 from autobahn.exception import PayloadExceededError
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
-from twisted.internet import protocol, reactor, tcp
+from twisted.internet import protocol, tcp
 from twisted.internet.testing import StringTransport
 
 from channels1 import _daphne, _frames
@@ -143,6 +143,9 @@ def test_empty_payloads_write_nothing_and_text_with_bytes_is_refused(factory):
 def connection():
     """A Twisted TCP connection on one end of a socket pair with a small send buffer,
     and the other end, not blocking."""
+    assert _daphne.install()
+    from twisted.internet import reactor  # Daphne's asyncio reactor, installed by then
+
     ours, peer = socket.socketpair()
     ours.setblocking(False)
     peer.setblocking(False)
@@ -159,7 +162,7 @@ def test_a_frame_is_written_at_once_to_a_tcp_connection_with_nothing_buffered(co
     transport, peer = connection
     _frames.write(transport, b"frame")
     assert peer.recv(100) == b"frame"
-    assert transport not in reactor.getWriters()
+    assert transport not in transport.reactor.getWriters()
 
 
 def test_what_the_socket_does_not_take_at_once_follows_in_order(connection):
@@ -168,7 +171,7 @@ def test_what_the_socket_does_not_take_at_once_follows_in_order(connection):
     _frames.write(transport, big)
     received = peer.recv(1 << 16)  # the socket has room again, Twisted still holds the rest
     _frames.write(transport, b"after")
-    assert transport in reactor.getWriters()
+    assert transport in transport.reactor.getWriters()
     for _ in range(10_000):  # as the reactor would, each time the socket has room
         try:
             received += peer.recv(1 << 16)
@@ -177,11 +180,11 @@ def test_what_the_socket_does_not_take_at_once_follows_in_order(connection):
         if len(received) == len(big) + 5:
             break
     assert received == big + b"after"
-    assert transport not in reactor.getWriters()
+    assert transport not in transport.reactor.getWriters()
 
 
 def test_a_frame_to_a_connection_its_peer_closed_is_left_to_twisted_to_find_the_loss(connection):
     transport, peer = connection
     peer.close()
     _frames.write(transport, b"too late")
-    assert transport in reactor.getWriters()  # its next write ends the connection
+    assert transport in transport.reactor.getWriters()  # its next write ends the connection
