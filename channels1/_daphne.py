@@ -28,7 +28,10 @@ answered a full `websocket.connect` channel with HTTP 503 and a full
   1007 (autobahn's `failByDrop=False`), where Daphne 4 resets the TCP connection;
 - drops a frame sent to a socket in its closing handshake, as Daphne drops one sent
   after the socket ended: between the client's close frame and the end of the TCP
-  connection, autobahn raised on it and Daphne logged a traceback.
+  connection, autobahn raised on it and Daphne logged a traceback;
+- writes a text or bytes frame built once per payload object (`_frames`), at once
+  when the socket's buffer is empty: a group message's members on this Daphne share
+  one frame instead of one built per socket.
 
 Everything else goes to Daphne's own code unchanged. Importing daphne.server
 installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
@@ -72,6 +75,8 @@ def install():
         from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
     except ImportError:
         return False
+    from ._frames import send as send_frame
+
     if getattr(WebSocketProtocol, "_channels1_patched", False):
         return True
 
@@ -110,7 +115,7 @@ def install():
                 deny(self, status)
         elif kind == "websocket.send" and self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
             return
-        else:
+        elif kind != "websocket.send" or not send_frame(self, message):
             handle_reply(self, message)
 
     def deny(self, status):

@@ -417,6 +417,44 @@ async def test_malformed_replies_are_logged_and_ignored_and_the_socket_keeps_wor
     assert len(re.findall(pattern, daphne.log())) == len(bad)
 
 
+async def open_group(daphne, worker, size):
+    """``size`` accepted client sockets, their reply channels in a new group."""
+    group, members = f"members{uuid.uuid4().hex[:8]}", []
+    for _ in range(size):
+        connected, client = await handshake(daphne, worker, unique_path(), {"accept": True})
+        await worker.layer.group_add(group, connected["reply_channel"])
+        members.append((connected, await asyncio.wait_for(client, TIMEOUT)))
+    return group, members
+
+
+async def test_a_group_message_reaches_every_member_socket_exactly_as_text_or_bytes(daphne, worker):
+    group, members = await open_group(daphne, worker, 4)
+    payloads = ["hi", "accents é and ✓ " * 20, "long " * 20_000, b"\x00\xff" * 100, bytes(range(256))]
+    for payload in payloads:
+        await worker.layer.group_send(group, {"bytes" if isinstance(payload, bytes) else "text": payload})
+    for _, ws in members:
+        for payload in payloads:
+            received = await receive(ws)
+            assert type(received) is type(payload)
+            assert received == payload
+    for _, ws in members:
+        await ws.close()
+
+
+async def test_a_reply_to_one_member_between_group_messages_reaches_only_it(daphne, worker):
+    group, members = await open_group(daphne, worker, 3)
+    (first, first_ws), *others = members
+    # Of one length, so that no frame can stand in for another of the same size.
+    await worker.layer.group_send(group, {"text": "to all 1"})
+    await worker.reply(first, {"text": "to one 1"})
+    await worker.layer.group_send(group, {"text": "to all 2", "close": 4000})
+    assert [await receive(first_ws) for _ in range(3)] == ["to all 1", "to one 1", "to all 2"]
+    for _, ws in others:
+        assert [await receive(ws) for _ in range(2)] == ["to all 1", "to all 2"]
+    for _, ws in members:
+        assert await close_code(ws) == 4000
+
+
 async def test_sockets_keep_their_own_order_when_sending_at_once(daphne, worker):
     sockets = []
     for _ in range(3):
