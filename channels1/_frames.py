@@ -52,8 +52,7 @@ def send(protocol, message):
     payload = data if binary else text
     if binary and type(payload) is not bytes or not binary and type(payload) is not str:
         return False
-    if protocol._perMessageCompress is not None or protocol.logOctets or protocol.logFrames \
-            or protocol.trackedTimings:
+    if not _plain(protocol):
         return False
     frame, size = frames_of(protocol.factory).frame(payload, binary)
     if 0 < protocol.autoFragmentSize < size or 0 < protocol.maxMessagePayloadSize < size:
@@ -77,8 +76,7 @@ def write(transport, data):
     send() where Twisted would watch the socket for writing, write a loop turn later
     and stop watching it (two epoll changes and a reactor call per frame). What the
     socket does not take, and everything else, goes through Twisted's buffer."""
-    if type(transport) is not tcp.Server or transport.TLS or transport.dataBuffer or transport._tempDataBuffer \
-            or not transport.connected or transport.disconnecting or transport._writeDisconnected:
+    if not _idle_tcp(transport):
         transport.write(data)
         return
     sent = transport.writeSomeData(data)
@@ -86,3 +84,25 @@ def write(transport, data):
         transport.write(data)
     elif sent < len(data):
         transport.write(data[sent:])
+
+
+# autobahn's and Twisted's attributes read below are not public: under a version that
+# lacks one, frames take autobahn's and Twisted's own paths, as without this module.
+
+def _plain(protocol):
+    """Whether the socket sends frames as they are: no compression, no logged frames."""
+    try:
+        return protocol._perMessageCompress is None and not (
+            protocol.logOctets or protocol.logFrames or protocol.trackedTimings)
+    except AttributeError:
+        return False
+
+
+def _idle_tcp(transport):
+    """Whether ``transport`` is a plain TCP connection, open, with nothing buffered."""
+    try:
+        return type(transport) is tcp.Server and not (
+            transport.TLS or transport.dataBuffer or transport._tempDataBuffer or not transport.connected
+            or transport.disconnecting or transport._writeDisconnected)
+    except AttributeError:
+        return False
