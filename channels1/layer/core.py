@@ -121,9 +121,11 @@ class RedisChannelLayer(BaseChannelLayer):
         self.connection_kwargs = dict(connection_kwargs or {})
         self.replica_acks = ReplicaAcks(replica_acks, replica_ack_timeout) if replica_acks else None
         self.client_prefix = uuid.uuid4().hex
+        self._own_mark = f".{self.client_prefix}"  # ends the part before "!" of the channels it makes
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()  # event loop -> _Runtime
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
+        self._last_runtime = lambda: None  # weak reference to the runtime last looked up
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
         self.stats = Stats()
@@ -195,9 +197,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self._check_channel_name(channel)
         if "!" in channel:
             self._check_own(channel)
-            runtime = await self._runtime()
+            runtime = self._last_runtime_here() or await self._runtime()
             return await runtime.process_channels.receive(channel)
-        runtime = await self._runtime()
+        runtime = self._last_runtime_here() or await self._runtime()
         return await runtime.streams.receive(channel)
 
     async def new_channel(self, prefix="specific"):
@@ -424,6 +426,15 @@ class RedisChannelLayer(BaseChannelLayer):
             self._close_with(loop)
         if not runtime.started:
             await runtime.start()
+        self._last_runtime = weakref.ref(runtime)
+        return runtime
+
+    def _last_runtime_here(self):
+        """The runtime last looked up, if it is this loop's and ready: receive()'s fast
+        path, with no coroutine nor weak mapping to go through for each message."""
+        runtime = self._last_runtime()
+        if runtime is None or runtime.loop is not asyncio.get_running_loop() or runtime._closing:
+            return None
         return runtime
 
     def _process_channels_of_loops(self):
@@ -474,7 +485,7 @@ class RedisChannelLayer(BaseChannelLayer):
             logger.debug("%r cannot close the layer's connections with it", loop)
 
     def _check_own(self, channel):
-        if not channel.partition("!")[0].endswith(f".{self.client_prefix}"):
+        if not channel.partition("!")[0].endswith(self._own_mark):
             raise ForeignChannel(
                 f"Cannot receive on {channel!r}: it is a process-specific channel this layer "
                 f"instance did not make (its new_channel() names are '<prefix>.{self.client_prefix}!...'). "
