@@ -128,6 +128,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._last_runtime = lambda: None  # weak reference to the runtime last looked up
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
+        self._own_names = set()  # process-specific channels of this layer received on
         self.stats = Stats()
         self._dead_members = DeadMembers(self)
         self._group_sends = GroupSends(self, Placement(self.hosts, self.sentinel))
@@ -485,12 +486,17 @@ class RedisChannelLayer(BaseChannelLayer):
             logger.debug("%r cannot close the layer's connections with it", loop)
 
     def _check_own(self, channel):
+        if channel in self._own_names:  # checked before: receives in a row are the hot path
+            return
         if not channel.partition("!")[0].endswith(self._own_mark):
             raise ForeignChannel(
                 f"Cannot receive on {channel!r}: it is a process-specific channel this layer "
                 f"instance did not make (its new_channel() names are '<prefix>.{self.client_prefix}!...'). "
                 "Receive on a process-specific channel with the layer instance that made it."
             )
+        if len(self._own_names) > CHECKED_NAMES:
+            self._own_names.clear()
+        self._own_names.add(channel)
 
     def _member_channel(self, runtime, key, member):
         """The channel name of a group member; a member that is not one is removed
