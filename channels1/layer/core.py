@@ -21,6 +21,7 @@ from ._batcher import _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._dead_members import DeadMembers
+from ._loops import LastOnLoop
 from ._group_sends import GROUP_SEND, WRONG_TYPE, GroupSends
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
@@ -125,7 +126,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()  # event loop -> _Runtime
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
-        self._last_runtime = lambda: None  # weak reference to the runtime last looked up
+        self._last_runtime = LastOnLoop()
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._checked_names = set()
         self._own_names = set()  # process-specific channels of this layer received on
@@ -427,14 +428,14 @@ class RedisChannelLayer(BaseChannelLayer):
             self._close_with(loop)
         if not runtime.started:
             await runtime.start()
-        self._last_runtime = weakref.ref(runtime)
+        self._last_runtime.set(runtime, loop)
         return runtime
 
     def _last_runtime_here(self):
         """The runtime last looked up, if it is this loop's and ready: receive()'s fast
-        path, with no coroutine nor weak mapping to go through for each message."""
-        runtime = self._last_runtime()
-        if runtime is None or runtime.loop is not asyncio.get_running_loop() or runtime._closing:
+        path, with no coroutine, weak mapping nor system call to go through for each message."""
+        runtime = self._last_runtime.get()
+        if runtime is None or runtime._closing:
             return None
         return runtime
 
