@@ -21,6 +21,7 @@ from ._batcher import _log_failure
 from ._codec import make_crypter, pack_envelope, pack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._dead_members import DeadMembers
+from ._loops import LastOnLoop
 from ._group_sends import GROUP_SEND, WRONG_TYPE, GroupSends
 from . import _memberships, _presence, _sockets
 from ._memberships import joined_key
@@ -121,12 +122,15 @@ class RedisChannelLayer(BaseChannelLayer):
         self.connection_kwargs = dict(connection_kwargs or {})
         self.replica_acks = ReplicaAcks(replica_acks, replica_ack_timeout) if replica_acks else None
         self.client_prefix = uuid.uuid4().hex
+        self._own_mark = f".{self.client_prefix}"  # ends the part before "!" of the channels it makes
         self.consumer = f"{socket.gethostname()}.{os.getpid()}.{self.client_prefix[:12]}"
         self._runtimes = weakref.WeakKeyDictionary()  # event loop -> _Runtime
         self._runtimes_lock = threading.Lock()  # loops of other threads come and go
+        self._last_runtime = LastOnLoop()
         self._handover_lock = threading.Lock()  # process channel messages cross loops
         self._envelopes_read = RecentIds()
         self._checked_names = set()
+        self._own_names = set()  # process-specific channels of this layer received on
         self.stats = Stats()
         self._dead_members = DeadMembers(self)
         self._group_sends = GroupSends(self, Placement(self.hosts, self.sentinel))
@@ -196,9 +200,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self._check_channel_name(channel)
         if "!" in channel:
             self._check_own(channel)
-            runtime = await self._runtime()
+            runtime = self._last_runtime_here() or await self._runtime()
             return await runtime.process_channels.receive(channel)
-        runtime = await self._runtime()
+        runtime = self._last_runtime_here() or await self._runtime()
         return await runtime.streams.receive(channel)
 
     async def new_channel(self, prefix="specific"):
@@ -425,6 +429,15 @@ class RedisChannelLayer(BaseChannelLayer):
             self._close_with(loop)
         if not runtime.started:
             await runtime.start()
+        self._last_runtime.set(runtime, loop)
+        return runtime
+
+    def _last_runtime_here(self):
+        """The runtime last looked up, if it is this loop's and ready: receive()'s fast
+        path, with no coroutine, weak mapping nor system call to go through for each message."""
+        runtime = self._last_runtime.get()
+        if runtime is None or runtime._closing:
+            return None
         return runtime
 
     def _process_channels_of_loops(self):
@@ -475,12 +488,17 @@ class RedisChannelLayer(BaseChannelLayer):
             logger.debug("%r cannot close the layer's connections with it", loop)
 
     def _check_own(self, channel):
-        if not channel.partition("!")[0].endswith(f".{self.client_prefix}"):
+        if channel in self._own_names:  # checked before: receives in a row are the hot path
+            return
+        if not channel.partition("!")[0].endswith(self._own_mark):
             raise ForeignChannel(
                 f"Cannot receive on {channel!r}: it is a process-specific channel this layer "
                 f"instance did not make (its new_channel() names are '<prefix>.{self.client_prefix}!...'). "
                 "Receive on a process-specific channel with the layer instance that made it."
             )
+        if len(self._own_names) > CHECKED_NAMES:
+            self._own_names.clear()
+        self._own_names.add(channel)
 
     def _member_channel(self, runtime, key, member):
         """The channel name of a group member; a member that is not one is removed

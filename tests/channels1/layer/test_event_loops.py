@@ -93,6 +93,22 @@ async def test_close_pools_is_close(ends_quietly, make_layer):
     assert layer._live_runtimes() == []
 
 
+
+async def test_a_receive_begun_while_close_runs_waits_on_a_fresh_start(ends_quietly, make_layer):
+    layer = ends_quietly(make_layer())
+    name = await layer.new_channel()
+    for channel in (name, "test.afresh"):
+        await layer.send(channel, {"before": "close"})
+        assert await asyncio.wait_for(layer.receive(channel), 5) == {"before": "close"}
+    closing = asyncio.ensure_future(layer.close())
+    await asyncio.sleep(0)  # close() has begun with this loop's connections and readers
+    waiting = [asyncio.ensure_future(layer.receive(channel)) for channel in (name, "test.afresh")]
+    await asyncio.wait_for(closing, 5)
+    for channel in (name, "test.afresh"):
+        await layer.send(channel, {"after": "close"})
+    assert await asyncio.wait_for(asyncio.gather(*waiting), 5) == [{"after": "close"}] * 2
+
+
 async def test_what_redis_popped_for_a_reader_cancelled_with_its_loop_is_given_back(
     ends_quietly, make_layer, layer_redis
 ):

@@ -37,3 +37,13 @@ def test_counting_each_of_many_channels_adds_them_by_kind():
     stats.count("received", "daphne.response.0a1b2c!x")
     stats.count_each("received", ["daphne.response.0a1b2c!y", "daphne.response.9f8e7d!z", "chat"])
     assert stats.take() == {"received|daphne.response!": 3, "received|chat": 1}
+
+
+def test_counting_a_group_of_one_process_counts_a_member_of_another_kind_by_its_own():
+    stats = Stats()
+    stats.count_each("received", ["worker.0a1b!x", "worker.0a1b!y", "daphne.response.0a1b!z", "worker.0a1b!w"])
+    stats.count_each("received", ["chat.0a1b!x", "chat.0a1b!y", "chat"])
+    stats.count_each("received", ["worker.0a1b!v"])
+    stats.count_each("received", [])
+    assert stats.take() == {"received|worker!": 4, "received|daphne.response!": 1, "received|chat!": 2,
+                            "received|chat": 1}
