@@ -89,16 +89,33 @@ def grouped_connect(message):
     message.reply_channel.send({"accept": True})
 
 
+# How long a run's claim on a message id lasts (a worker killed while running it
+# leaves it), and how long another delivery of the message waits for that run.
+CLAIM_SECONDS = 30
+CLAIM_WAIT = 60
+
+
 def once(message, effect):
     """Runs ``effect`` unless a worker already did so for ``message.id``: a message
-    delivered again (its first worker's acknowledgement was lost in a failover) has
-    its effect once. The id is noted after the effect, so that a message whose
-    effect failed is run again on its redelivery."""
+    delivered again has its effect once. That delivery may come while the first run
+    still goes on (its worker's hold on the message lapsed during a failover), so a
+    run claims the id first, atomically; another delivery waits for that run to end
+    and runs the effect only if it failed, its claim then given up."""
     prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]  # systems share the cache
-    seen = f"test.seen:{prefix}:{message.id}"
-    if cache.get(seen) is None:
+    key = f"test.once:{prefix}:{message.id}"
+    deadline = time.monotonic() + CLAIM_WAIT
+    while not cache.add(key, "running", timeout=CLAIM_SECONDS):
+        if cache.get(key) == "done":
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"message {message.id} was still running elsewhere after {CLAIM_WAIT} s")
+        time.sleep(0.05)
+    try:
         effect()
-        cache.set(seen, True, timeout=3600)
+    except BaseException:
+        cache.delete(key)
+        raise
+    cache.set(key, "done", timeout=3600)
 
 
 def counted_echo(message):
