@@ -4,6 +4,7 @@ counted, while the same message sent twice still arrives twice, and an envelope
 written without an id is delivered as before."""
 
 import asyncio
+import itertools
 
 import msgpack
 
@@ -53,7 +54,7 @@ async def test_a_group_send_script_run_twice_reaches_each_member_once(make_layer
     members = [await owner.new_channel() for _ in range(2)]
     process_key = owner._process_key(members[0])
     group = beside(sender, lambda name: process_key if name is None else sender._group_key(name),
-                   (f"retried{i}" for i in range(1000)))
+                   (f"retried{i}" for i in itertools.count()))
     for member in members:
         await sender.group_add(group, member)
     await sender.group_send(group, {"n": 0})  # the script learns that the process list lives beside it
