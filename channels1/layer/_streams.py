@@ -15,6 +15,7 @@ from ._batcher import GROUP, _log_failure
 from ._codec import unpack_message
 from ._dead_letters import is_wrong_type, move_aside, set_aside
 from ._node_takes import stop_doorbell_waits, take_by_node
+from ._read_ahead import ReadAhead
 from ._scripts import EXTEND, FORGET_CONSUMER, FORGET_IDLE_CONSUMERS, READ_AFTER_ACKS, RECLAIM
 from ._tasks import end_if_cancelled
 
@@ -64,6 +65,7 @@ class Streams:
         self._taken_queries = {}  # stream key -> future of its group's last delivered id
         self._acks_due = {}  # stream key -> ids that receive() returned, written with the next read
         self._taking = set()  # channels whose fetcher is in a take
+        self._read_ahead = ReadAhead(self, layer.receive_prefetch, layer.at_least_once)
 
     # Receiving for workers: many channels, a batch at a time
 
@@ -255,7 +257,7 @@ class Streams:
             while waiters and not self._stopping:
                 self._taking.add(channel)
                 try:
-                    deliveries = await self.take([channel], len(waiters), block=True)
+                    deliveries = await self.take([channel], self._read_ahead.count(len(waiters)), block=True)
                 except Exception as error:
                     end_if_cancelled()
                     logger.error("Receiving from channel %s failed: %s", channel, error)
@@ -269,7 +271,7 @@ class Streams:
                     if waiters:
                         waiters.popleft().set_result(delivery)
                     else:
-                        self._buffered[channel].append(delivery)
+                        self._read_ahead.keep(channel, delivery)
                 end_if_cancelled()
         finally:
             self._write_acks_due(self._layer._stream_key(channel))

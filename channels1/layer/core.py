@@ -63,6 +63,12 @@ class RedisChannelLayer(BaseChannelLayer):
     writes one envelope per receiving process. With ``replica_acks`` N, every write
     round trip ends with WAIT for N replicas (up to ``replica_ack_timeout`` seconds),
     so that a send resolves once a replica holds it as well.
+
+    ``receive()`` on a normal channel takes only the message it returns, unless
+    ``receive_prefetch`` is N > 1 (at least once only: at most once, a message read
+    ahead would die with the process): then a read asks for up to N, and the next
+    receives return the rest from memory, in order; what none takes within a second
+    goes back to the other receivers, as it does when the layer closes.
     """
 
     extensions = ["groups", "flush"]
@@ -84,6 +90,7 @@ class RedisChannelLayer(BaseChannelLayer):
         visibility_timeout=30,
         max_deliveries=5,
         receive_batch_size=100,
+        receive_prefetch=1,
         block_timeout=1.0,
         retry_delay=1.0,
         symmetric_encryption_keys=None,
@@ -116,6 +123,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self.max_deliveries = max_deliveries
         self.reclaim_interval = min(1.0, visibility_timeout / 4)
         self.receive_batch_size = receive_batch_size
+        if not isinstance(receive_prefetch, int) or receive_prefetch < 1:
+            raise ValueError(f"receive_prefetch must be a whole number of at least 1, not {receive_prefetch!r}")
+        self.receive_prefetch = receive_prefetch
         self.block_timeout = block_timeout
         self.retry_delay = retry_delay
         self.crypter = make_crypter(symmetric_encryption_keys)

@@ -208,6 +208,8 @@ def vanish(layer):
     for runtime in layer._runtimes.values():
         if runtime.streams._keeper is not None:
             runtime.streams._keeper.cancel()
+        for timer in runtime.streams._read_ahead._timers.values():
+            timer.cancel()
     VANISHED.extend(layer._runtimes.values())
     layer._runtimes.clear()
 
