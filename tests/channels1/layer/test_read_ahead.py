@@ -8,7 +8,7 @@ import pytest
 
 from channels1.layer import RedisChannelLayer, _read_ahead
 
-from .conftest import RECEIVE_TIMEOUT, receive, vanish, wait_until
+from .conftest import RECEIVE_TIMEOUT, close_made, layer_maker, receive, vanish, wait_until
 
 LONG_HOLD = 600  # for tests where the hold time must not be what hands messages back
 
@@ -61,6 +61,18 @@ async def test_messages_read_ahead_and_not_taken_go_to_another_receiver_after_th
     assert await receive(reading_ahead, "test.stale") == {"i": 5}
 
 
+async def test_what_was_read_ahead_stays_with_its_receiver_past_the_visibility_timeout(make_layer, monkeypatch):
+    monkeypatch.setattr(_read_ahead, "HOLD_SECONDS", LONG_HOLD)
+    reading_ahead = make_layer(receive_prefetch=5, visibility_timeout=0.6)
+    other = make_layer(visibility_timeout=0.6)
+    await _send(reading_ahead, "test.kept", 5)
+    assert await receive(reading_ahead, "test.kept") == {"i": 0}
+    for _ in range(4):  # three visibility timeouts while the messages wait in memory
+        await asyncio.sleep(0.5)
+        assert await other.receive_batch(["test.kept"], 10, block=False) == []
+    assert [(await receive(reading_ahead, "test.kept"))["i"] for _ in range(4)] == [1, 2, 3, 4]
+
+
 async def test_closing_a_layer_hands_back_what_it_read_ahead(make_layer, monkeypatch):
     monkeypatch.setattr(_read_ahead, "HOLD_SECONDS", LONG_HOLD)
     closing = make_layer(receive_prefetch=5, visibility_timeout=30)
@@ -69,6 +81,26 @@ async def test_closing_a_layer_hands_back_what_it_read_ahead(make_layer, monkeyp
     assert await receive(closing, "test.closing") == {"i": 0}
     await closing.close()
     assert sorted(await _take_all(other, "test.closing", 4)) == [(1, 1), (2, 1), (3, 1), (4, 1)]
+
+
+def test_an_event_loop_that_ends_hands_back_what_its_receives_read_ahead(layer_hosts, layer_options, monkeypatch):
+    monkeypatch.setattr(_read_ahead, "HOLD_SECONDS", LONG_HOLD)
+    make = layer_maker(layer_hosts, **layer_options)
+    ending = make(receive_prefetch=5, visibility_timeout=30)
+    other = make(visibility_timeout=30)
+
+    async def read_ahead():
+        await _send(ending, "test.ending", 5)
+        return await receive(ending, "test.ending")
+
+    async def take_the_rest():
+        try:
+            return sorted(await _take_all(other, "test.ending", 4))
+        finally:
+            await close_made(make)
+
+    assert asyncio.run(read_ahead()) == {"i": 0}  # its loop ends without close()
+    assert asyncio.run(take_the_rest()) == [(1, 1), (2, 1), (3, 1), (4, 1)]
 
 
 async def test_what_a_vanished_process_read_ahead_goes_to_another_after_the_visibility_timeout(
