@@ -7,7 +7,7 @@ import dataclasses
 import time
 
 
-from . import _util
+from . import _cpu, _util
 from .layer import OURS_WORKER, PREFIXES, RUN_TIMEOUT, Children, _consume, _produce, fanout_run, latency_run
 
 SETUPS = ("1 server", "3 cluster primaries")
@@ -56,11 +56,7 @@ def spread_channels(cluster, count):
 
 def server_cpu_seconds(clients):
     """CPU seconds (user and system) the servers used since they started."""
-    total = 0.0
-    for client in clients:
-        info = client.info("cpu")
-        total += info["used_cpu_user"] + info["used_cpu_sys"]
-    return total
+    return sum(_cpu.redis_cpu_seconds(client) for client in clients)
 
 
 def spread_throughput_run(url, channels, messages):

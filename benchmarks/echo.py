@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import multiprocessing
-import os
 import tempfile
 import time
 
@@ -14,7 +13,7 @@ import redis
 
 from channels1.testing import LiveSystem
 
-from . import _util
+from . import _cpu, _util
 
 WORKER_PATH = "/ws/echo/"
 DAPHNE_PATH = "/ws/echo4/"
@@ -26,7 +25,6 @@ CONNECT_TIMEOUT = 20
 ECHO_TIMEOUT = 5
 DRAIN_SECONDS = 0.1
 SETTLE_TIMEOUT = 10
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,31 +63,6 @@ class Settings:
 
     def paths(self):
         return [EchoPath(0), *(EchoPath(workers, threads) for threads in self.threads for workers in self.workers)]
-
-
-# CPU time of the processes involved
-
-
-def process_cpu_seconds(pid):
-    """utime + stime of a process, from /proc/<pid>/stat; None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def redis_cpu_seconds(client):
-    info = client.info("cpu")
-    return info["used_cpu_user"] + info["used_cpu_sys"]
-
-
-def machine_busy_seconds():
-    """CPU time spent by every process on the machine (all cores), from /proc/stat."""
-    with open("/proc/stat") as stat:
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
 # Daphne and the workers
@@ -298,9 +271,9 @@ def measure(system, clients, redis_client, path, count, settings):
         pipe.send(("go", start, measure_from, measure_to))
     pids = {**system.pids(), "clients": clients.pids}
     time.sleep(max(0.0, measure_from - time.monotonic()))
-    before = _cpu_snapshot(pids, redis_client)
+    before = _cpu.snapshot(pids, redis_client)
     time.sleep(max(0.0, measure_to - time.monotonic()))
-    after = _cpu_snapshot(pids, redis_client)
+    after = _cpu.snapshot(pids, redis_client)
     timeout = ECHO_TIMEOUT + DRAIN_SECONDS + CONNECT_TIMEOUT + 10
     tally = _merge([clients.expect(pipe, "result", timeout)[0] for pipe, _ in active])
     milliseconds = [seconds * 1000 for seconds in tally.pop("latencies")]
@@ -311,24 +284,12 @@ def measure(system, clients, redis_client, path, count, settings):
         "p99": _util.percentile(milliseconds, 0.99),
         **tally,
     }
-    machine = after.pop("machine") - before.pop("machine")
-    for name in before:
-        spent = None if before[name] is None or after[name] is None else after[name] - before[name]
-        result[f"cpu_{name}"] = spent / settings.duration if spent is not None else None
-        result[f"us_{name}"] = spent / echoes * 1e6 if spent is not None and echoes else None
-        machine -= spent or 0.0
-    result["cpu_other"] = max(0.0, machine / settings.duration)
+    spent = _cpu.spent(before, after)
+    result["cpu_other"] = spent.pop("other") / settings.duration
+    for name, seconds in spent.items():
+        result[f"cpu_{name}"] = seconds / settings.duration if seconds is not None else None
+        result[f"us_{name}"] = seconds / echoes * 1e6 if seconds is not None and echoes else None
     return result
-
-
-def _cpu_snapshot(pids, redis_client):
-    snapshot = {}
-    for name, group in pids.items():
-        seconds = [process_cpu_seconds(pid) for pid in group]
-        snapshot[name] = None if not group or None in seconds else sum(seconds)
-    snapshot["redis"] = redis_cpu_seconds(redis_client)
-    snapshot["machine"] = machine_busy_seconds()
-    return snapshot
 
 
 def settle(system, redis_client, problems, name):

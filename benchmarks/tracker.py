@@ -13,9 +13,11 @@ import sys
 import tempfile
 import time
 
+import redis
+
 from channels1.testing import LiveSystem
 
-from . import _util
+from . import _cpu, _util
 
 START_TIMEOUT = 60
 DELIVERY_TIMEOUT = 30
@@ -42,7 +44,7 @@ warm_up = time.monotonic()
 Incident.objects.create(name="warm-up", severity="IN", location=point(2.35, 48.85))
 warm_up = time.monotonic() - warm_up
 time.sleep(0.5)
-created, saves, started = [], {}, time.monotonic()
+created, saves, started, cpu = [], {}, time.monotonic(), time.process_time()
 if profile:
     profile.enable()
 for number in range(count):
@@ -52,13 +54,13 @@ for number in range(count):
     name = f"t={time.time():.6f}"
     created.append(Incident.objects.create(name=name, severity=severities[number % 5], location=point(lon, lat)))
     saves[name] = time.time() - float(name[2:])  # the save, its commit and its sends
-elapsed = time.monotonic() - started
+elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
 if profile:
     profile.disable()
     pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 alerts = sum(1 for incident in created if incident.alerted_areas())
-print(json.dumps({"count": count, "elapsed": elapsed, "alerts": alerts, "saves": saves,
-                  "warm_up": warm_up}))
+print(json.dumps({"count": count, "elapsed": elapsed, "cpu": cpu, "cpu_total": time.process_time(),
+                  "alerts": alerts, "saves": saves, "warm_up": warm_up}))
 """
 
 # AREAS areas of interest on a grid over the incidents' extent, every severity.
@@ -168,6 +170,9 @@ class Clients:
     def results(self):
         return [self.expect(pipe, "result") for pipe in self.pipes]
 
+    def pids(self):
+        return [process.pid for process in self.processes]
+
     def close(self):
         for pipe in self.pipes:
             with contextlib.suppress(OSError):
@@ -175,17 +180,24 @@ class Clients:
         _util.reap(self.processes)
 
 
-def measure(system, clients, sockets, count, rate, profile=False):
+def measure(system, clients, redis_client, sockets, count, rate, profile=False):
     """One run: the script creates ``count`` incidents at ``rate``/s (0: flat out);
-    with ``profile``, the script's cProfile (by cumulative time) goes to stderr."""
+    with ``profile``, the script's cProfile (by cumulative time) goes to stderr. The
+    CPU each process spent, from the script's start until every socket had its frames
+    (the script's own: its loop of saves), is reported per notification."""
     clients.go(count)
     time.sleep(0.2)  # every client is waiting
+    pids = {"daphne": [system.daphne.pid], "workers": [worker.pid for worker in system.workers],
+            "clients": clients.pids()}
+    before = _cpu.snapshot(pids, redis_client)
     lines = system.python("-c", CREATOR, str(count), str(rate), "profile" if profile else "-",
                           timeout=300).strip().splitlines()
     if profile:
         _util.progress("\n".join(lines[:-1]))
     script = json.loads(lines[-1])
     results = clients.results()
+    spent = _cpu.spent(before, _cpu.snapshot(pids, redis_client))
+    spent["other"] = max(0.0, spent["other"] - script["cpu_total"])  # less the script's, start-up included
     arrivals = [arrival for result in results for arrival in result[0]]
     delays = [(now - float(name[2:])) * 1000 for name, now in arrivals]
     frames = sum(result[1] for result in results)
@@ -202,6 +214,8 @@ def measure(system, clients, sockets, count, rate, profile=False):
         "p99": _util.percentile(delays, 0.99),
         **stages(script["saves"], arrivals),
         "warm_up_ms": script["warm_up"] * 1000,
+        "cpu_us": {name: None if seconds is None else seconds / notifications * 1e6
+                   for name, seconds in {"script": script["cpu"], **spent}.items()},
     }
 
 
@@ -247,14 +261,15 @@ def main(argv=None):
         print(_util.describe_machine(_util.machine_info(url)), flush=True)
         system = System(url, directory)
         clients = None
+        redis_client = redis.Redis.from_url(url)
         try:
             system.start(workers=2, threads=4)
             clients = Clients(system.ws_url("/ws/notifications/"), options.sockets)
             if options.profile:
-                measure(system, clients, options.sockets, cases[0][1], 0, profile=True)
+                measure(system, clients, redis_client, options.sockets, cases[0][1], 0, profile=True)
             for run_index in range(options.runs):
                 for label, count, case_rate in cases:
-                    result = measure(system, clients, options.sockets, count, case_rate)
+                    result = measure(system, clients, redis_client, options.sockets, count, case_rate)
                     raw[label].append(result)
                     print(f"  run {run_index + 1}, {label}: {result['sent_per_s']:.0f} notifications/s, "
                           f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, lost {result['lost']}",
@@ -270,6 +285,7 @@ def main(argv=None):
             if clients:
                 clients.close()
             system.stop()
+            redis_client.close()
             _util.clear_prefixes(url, [system.prefix])
     print(f"{options.sockets} sockets on /ws/notifications/, {AREAS} areas of interest, "
           f"2 workers, median of {options.runs} run(s)")
@@ -297,6 +313,14 @@ def main(argv=None):
         ])
     print(_util.format_table(["script creating incidents", "incidents/s", "notifications/s",
                               "socket frames/s", "p50 ms", "p99 ms", "lost", "target", "met"], rows))
+    print(f"\nCPU per notification, us (median of {options.runs} run(s)), from the script's start until every "
+          "socket had its frames; the script's: its loop of saves; 'other': the rest of the machine")
+    names = list(raw[cases[0][0]][0]["cpu_us"])
+    print(_util.format_table(["script creating incidents", *names, "total"], [
+        [label, *(_util.format_number(_util.median([r["cpu_us"][name] for r in raw[label]]), "us") for name in names),
+         _util.format_number(_util.median([sum(v or 0.0 for v in r["cpu_us"].values()) for r in raw[label]]), "us")]
+        for label, _, _ in cases
+    ]))
     if options.json:
         _util.write_json(options.json, raw)
     return raw
