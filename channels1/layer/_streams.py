@@ -191,6 +191,10 @@ class Streams:
         idle = int(self._layer.visibility_timeout * 1000)
         for delivery in deliveries:
             self._held.get(delivery.key, {}).pop(delivery.id, None)
+            # Counted where it is taken again instead.
+            self._layer.stats.count("received", delivery.channel, -1)
+            if delivery.deliveries > 1:
+                self._layer.stats.count("redelivered", delivery.channel, -1)
             self._shards.batcher(delivery.key).command(
                 "XCLAIM", delivery.key, GROUP, self._consumer, 0, delivery.id,
                 "IDLE", idle, "RETRYCOUNT", delivery.deliveries - 1, "JUSTID",

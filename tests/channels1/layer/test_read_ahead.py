@@ -83,6 +83,16 @@ async def test_closing_a_layer_hands_back_what_it_read_ahead(make_layer, monkeyp
     assert sorted(await _take_all(other, "test.closing", 4)) == [(1, 1), (2, 1), (3, 1), (4, 1)]
 
 
+async def test_a_message_handed_back_is_counted_received_only_by_the_receiver_that_keeps_it(make_layer):
+    reading_ahead = make_layer(receive_prefetch=5, visibility_timeout=30)
+    other = make_layer(visibility_timeout=30)
+    await _send(reading_ahead, "test.counted", 5)
+    assert await receive(reading_ahead, "test.counted") == {"i": 0}
+    await _take_all(other, "test.counted", 4)
+    assert reading_ahead.stats.take()["received|test.counted"] == 1
+    assert other.stats.take()["received|test.counted"] == 4
+
+
 def test_an_event_loop_that_ends_hands_back_what_its_receives_read_ahead(layer_hosts, layer_options, monkeypatch):
     monkeypatch.setattr(_read_ahead, "HOLD_SECONDS", LONG_HOLD)
     make = layer_maker(layer_hosts, **layer_options)
