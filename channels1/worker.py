@@ -1,5 +1,5 @@
 """The worker: takes messages from the layer as it has free slots, runs the routed
-consumer (sync ones in a thread pool, async ones on the loop), sends what the
+consumer (sync ones in a thread pool, async and nonblocking ones on the loop), sends what the
 consumer held, then acknowledges the message. `Worker` and `WorkerGroup` are the
 1.x ``channels.worker`` API over it."""
 
@@ -21,6 +21,7 @@ from ._ordering import CHECKS_CHANNEL, OrderingWatch
 from ._socket_ends import after_consumer, connect_outlived
 from .channel import FLUSH_RETRY_INTERVAL, send_held
 from .message import Message
+from .nonblocking import is_nonblocking
 from .sessions import session_for_reply_channel
 from .signals import consumer_finished, consumer_started, worker_ready
 
@@ -147,6 +148,8 @@ class AsyncWorker:
             started = time.monotonic()
             if inspect.iscoroutinefunction(consumer):
                 held, outcome = await self._run_async(consumer, message, kwargs)
+            elif is_nonblocking(consumer):
+                held, outcome = self._run_sync(consumer, message, kwargs)
             else:
                 held, outcome = await asyncio.get_running_loop().run_in_executor(
                     self._executor, self._run_sync, consumer, message, kwargs
