@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from ._consumer_threads import ConsumerThreads
 from ._dead_daphnes import DeadDaphneSweeper
 from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
@@ -76,6 +77,7 @@ class AsyncWorker:
         loop = asyncio.get_running_loop()
         _sync.lend_loop(loop)
         self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
+        self._consumer_threads = ConsumerThreads(self.threads, loop)
         running = set()
         if not self._readied:
             self.ready()
@@ -125,6 +127,7 @@ class AsyncWorker:
             except Exception as error:
                 # Redis may be gone first when everything stops at once.
                 logger.warning("Closing the channel layer failed: %s", error)
+            self._consumer_threads.stop()
             self._executor.shutdown(wait=True)
 
     async def handle(self, delivery):
@@ -151,9 +154,7 @@ class AsyncWorker:
             elif is_nonblocking(consumer):
                 held, outcome = self._run_sync(consumer, message, kwargs)
             else:
-                held, outcome = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, self._run_sync, consumer, message, kwargs
-                )
+                held, outcome = await self._consumer_threads.run(self._run_sync, consumer, message, kwargs)
             logger.debug("Consumed %s with %s", delivery.channel, _name(consumer))
             stats = getattr(self.channel_layer, "stats", None)  # the in-memory layer counts nothing
             if stats is not None:
