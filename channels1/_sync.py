@@ -17,6 +17,13 @@ def lend_loop(loop):
         _loop = loop
 
 
+def runs_process_loop():
+    """Whether the calling thread runs the lent loop: told by the loop's thread, without
+    asyncio.get_running_loop(), which makes a getpid() system call on Python 3.11."""
+    loop = _loop
+    return loop is not None and getattr(loop, "_thread_id", None) == threading.get_ident()
+
+
 def call(awaitable_factory):
     """Run ``awaitable_factory()`` on the process loop and wait for its result."""
     loop = _process_loop()

@@ -5,6 +5,7 @@ layer, and the replies workers send to its reply channel are applied to the sock
 import asyncio
 import collections
 import logging
+import time
 import weakref
 
 from channels.exceptions import ChannelFull, MessageTooLarge
@@ -274,8 +275,7 @@ class _Socket:
         """Send one message; while there is no room for it (the socket's window, the
         channel) or Redis does not answer, wait and try again, up to the full timeout.
         The socket is not read meanwhile, so TCP pushes back on its client."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.bridge.full_timeout
+        deadline = time.monotonic() + self.bridge.full_timeout  # the loop's clock, without a system call
         pauses = _pauses()
         while True:
             try:
@@ -297,7 +297,7 @@ class _Socket:
                 await self._give_up(1011, f"sending to {channel} failed: {_cause(error)}")
                 return
             pause = next(pauses)
-            if loop.time() + pause > deadline:
+            if time.monotonic() + pause > deadline:
                 await self._give_up(code, f"{problem} for {self.bridge.full_timeout} s")
                 return
             await asyncio.sleep(pause)

@@ -146,14 +146,13 @@ async def send_held(held):
 
 
 async def _send_with_retry(target, content):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + FLUSH_RETRY_TIMEOUT
+    deadline = time.monotonic() + FLUSH_RETRY_TIMEOUT  # the loop's clock, read without looking the loop up
     while True:
         try:
             await _deliver_while_redis_returns(target, content)
             return
         except ChannelFull:
-            if loop.time() >= deadline:
+            if time.monotonic() >= deadline:
                 logger.error("Gave up a held send to %s: channel full for %.0f s", target.name, FLUSH_RETRY_TIMEOUT)
                 break
             await asyncio.sleep(FLUSH_RETRY_INTERVAL)

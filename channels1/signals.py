@@ -6,6 +6,8 @@ import contextlib
 from django.db import close_old_connections, reset_queries
 from django.dispatch import Signal
 
+from . import _sync
+
 consumer_started = Signal()
 consumer_finished = Signal()
 worker_ready = Signal()
@@ -17,7 +19,9 @@ _DB_FINISHED = "channels1_db_finished"
 
 def _close_old_connections(**kwargs):
     """Database connections are checked like around a Django request, in the
-    consumer's thread; async consumers on the loop hold none to check."""
+    consumer's thread; consumers on the loop hold none to check."""
+    if _sync.runs_process_loop():  # a worker's loop: the cheap test first
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -26,8 +30,10 @@ def _close_old_connections(**kwargs):
 
 def _reset_queries(**kwargs):
     """With DEBUG on, each consumer's queries are logged from an empty log, as each
-    request's are: a worker's log would otherwise grow for as long as it runs."""
-    reset_queries()
+    request's are: a worker's log would otherwise grow for as long as it runs. A
+    worker's loop thread makes no queries (Django refuses them there)."""
+    if not _sync.runs_process_loop():
+        reset_queries()
 
 
 @contextlib.contextmanager

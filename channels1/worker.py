@@ -1,5 +1,5 @@
 """The worker: takes messages from the layer as it has free slots, runs the routed
-consumer (sync ones in a thread pool, async ones on the loop), sends what the
+consumer (sync ones in a thread pool, async and nonblocking ones on the loop), sends what the
 consumer held, then acknowledges the message. `Worker` and `WorkerGroup` are the
 1.x ``channels.worker`` API over it."""
 
@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import _sync
 from .exceptions import ChannelFull, ChannelSocketException, ConsumeLater, DenyConnection
+from ._consumer_threads import ConsumerThreads
 from ._dead_daphnes import DeadDaphneSweeper
 from ._heartbeat import Heartbeat
 from ._held_sends import holding_sends
@@ -21,6 +22,7 @@ from ._ordering import CHECKS_CHANNEL, OrderingWatch
 from ._socket_ends import after_consumer, connect_outlived
 from .channel import FLUSH_RETRY_INTERVAL, send_held
 from .message import Message
+from .nonblocking import is_nonblocking
 from .sessions import session_for_reply_channel
 from .signals import consumer_finished, consumer_started, worker_ready
 
@@ -75,6 +77,7 @@ class AsyncWorker:
         loop = asyncio.get_running_loop()
         _sync.lend_loop(loop)
         self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="consumer")
+        self._consumer_threads = ConsumerThreads(self.threads, loop)
         running = set()
         if not self._readied:
             self.ready()
@@ -124,6 +127,7 @@ class AsyncWorker:
             except Exception as error:
                 # Redis may be gone first when everything stops at once.
                 logger.warning("Closing the channel layer failed: %s", error)
+            self._consumer_threads.stop()
             self._executor.shutdown(wait=True)
 
     async def handle(self, delivery):
@@ -147,10 +151,10 @@ class AsyncWorker:
             started = time.monotonic()
             if inspect.iscoroutinefunction(consumer):
                 held, outcome = await self._run_async(consumer, message, kwargs)
+            elif is_nonblocking(consumer):
+                held, outcome = self._run_sync(consumer, message, kwargs)
             else:
-                held, outcome = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, self._run_sync, consumer, message, kwargs
-                )
+                held, outcome = await self._consumer_threads.run(self._run_sync, consumer, message, kwargs)
             logger.debug("Consumed %s with %s", delivery.channel, _name(consumer))
             stats = getattr(self.channel_layer, "stats", None)  # the in-memory layer counts nothing
             if stats is not None:

@@ -31,14 +31,21 @@ class Batcher:
         self._commands = []
         self._acks = {}
         self._task = None
+        self._event_loop = None
 
     def send(self, key, kind, capacity, data, now_ms, expiry_ms):
         """Queue one push; the future resolves to False (full), else to the message's
         stream entry id (a normal channel) or True (a process's list)."""
-        future = asyncio.get_running_loop().create_future()
+        future = self._loop().create_future()
         self._sends.append((key, kind, capacity, data, now_ms, expiry_ms, future))
         self._wake()
         return future
+
+    def _loop(self):
+        # The batcher's loop, looked up once: a lookup makes a system call on Python 3.11.
+        if self._event_loop is None:
+            self._event_loop = asyncio.get_running_loop()
+        return self._event_loop
 
     def command(self, *args):
         """Queue one Redis command; the future resolves to its raw reply."""

@@ -157,7 +157,7 @@ class RedisChannelLayer(BaseChannelLayer):
         """``send()`` that returns where the message went in a normal channel (its
         position, for ``untaken()``), or None on a process-specific channel."""
         self._check_channel_name(channel)
-        runtime = await self._runtime()
+        runtime = self._last_runtime_here() or await self._runtime()
         key, kind, data, now = self._write_of(channel, message)
         sent = await runtime.shards.batcher(key).send(key, kind, self.get_capacity(channel), data, now, self.expiry * 1000)
         return self._sent(channel, kind, sent)
@@ -364,7 +364,7 @@ class RedisChannelLayer(BaseChannelLayer):
     def ack(self, delivery):
         """Acknowledge a delivery from receive_batch(): its message is done. Must be
         called on the event loop that received it; the write is batched."""
-        self._runtimes[asyncio.get_running_loop()].streams.ack(delivery)
+        (self._last_runtime_here() or self._runtimes[asyncio.get_running_loop()]).streams.ack(delivery)
 
     def abandon(self, delivery):
         """Give up a delivery from receive_batch() without acknowledging it: it is

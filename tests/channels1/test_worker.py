@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from channels1 import Channel, Group, route
+from channels1 import Channel, Group, nonblocking, route
 from channels1.exceptions import ChannelFull, ConsumeLater, DenyConnection, WebsocketCloseException
 from channels1.layer import RedisChannelLayer
 from channels1.layer.keys import stats_key
@@ -123,6 +123,33 @@ def reply_identity(message):
     message.reply_channel.send({"id": message.id, "deliveries": message.deliveries})
 
 
+def where_it_ran():
+    """The thread a consumer runs in, and whether that thread runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+        on_loop = True
+    except RuntimeError:
+        on_loop = False
+    return {"thread": threading.current_thread().name, "on_loop": on_loop}
+
+
+def reply_where(message):
+    message.reply_channel.send(where_it_ran())
+
+
+@nonblocking
+def reply_where_without_blocking(message):
+    message.reply_channel.send({"n": 1})
+    calls.append("returned")
+    message.reply_channel.send(where_it_ran())
+
+
+@nonblocking
+def join_without_blocking(message):
+    message.reply_channel.send({"text": "held"})
+    Group("nonblocking").add(message.reply_channel)
+
+
 def reply_known(message):
     message.reply_channel.send({"text": "known"})
 
@@ -145,6 +172,9 @@ ROUTES = [
     route("test.later_full", later_on_a_full_channel),
     route("test.picky", reply_known, path=r"^/known/$"),
     route("test.identity", reply_identity),
+    route("test.where", reply_where),
+    route("test.where_nonblocking", reply_where_without_blocking),
+    route("test.join_nonblocking", join_without_blocking),
 ]
 
 
@@ -429,8 +459,8 @@ def test_only_and_exclude_channels_narrow_what_a_worker_listens_on():
     router.check_default()
     worker = Worker(router, None, only_channels=["test.*"], exclude_channels=["test.s*", "test.later*"])
     assert worker.channels == [
-        "test.async", "test.fail", "test.gate", "test.identity", "test.immediate", "test.layer", "test.meet",
-        "test.order", "test.picky", "test.three",
+        "test.async", "test.fail", "test.gate", "test.identity", "test.immediate", "test.join_nonblocking",
+        "test.layer", "test.meet", "test.order", "test.picky", "test.three", "test.where", "test.where_nonblocking",
     ]
     assert "websocket.receive" in Worker(router, None).channels
 
@@ -448,3 +478,30 @@ async def test_a_consumer_gets_the_message_id_and_its_delivery_count(run_worker,
     reply = await client.layer.new_channel("daphne.response")
     position = await client.layer.send_tracked("test.identity", {"reply_channel": reply})
     assert await client.receive(reply) == {"id": f"test.identity:{position.decode()}", "deliveries": 1}
+
+
+async def test_a_nonblocking_consumer_runs_on_the_worker_loop_and_others_in_its_threads(run_worker, client):
+    await run_worker(threads=2)
+    pooled = await client.receive(await client("test.where"))
+    assert pooled["thread"].startswith("consumer") and not pooled["on_loop"]
+    reply = await client("test.where_nonblocking")
+    assert await client.receive(reply) == {"n": 1}
+    assert await client.receive(reply) == {"thread": threading.current_thread().name, "on_loop": True}
+    assert calls == ["returned"]  # held until it returned, then sent in order
+
+
+async def test_a_nonblocking_consumer_that_blocks_is_refused_logged_and_its_message_acknowledged(
+    run_worker, client, caplog, redis_url, channel_layer_settings
+):
+    worker = await run_worker()
+    with caplog.at_level(logging.ERROR, logger="channels1.worker"):
+        reply = await client("test.join_nonblocking")
+        assert await client.receive(reply) == {"text": "held"}
+    assert "Error in consumer join_without_blocking for channel test.join_nonblocking" in caplog.text
+    assert "sync call made from async code" in caplog.text
+    key = worker.channel_layer._stream_key("test.join_nonblocking")
+    connection = redis.Redis.from_url(redis_url)
+    try:
+        await until(lambda: connection.xlen(key) == 0, "the acknowledgement")
+    finally:
+        connection.close()
