@@ -54,9 +54,9 @@ class ProcessChannels:
             with self._lock:
                 queued = self._take_queued(channel) if channel in self._queues else None
                 if queued is None and len(self._layer._runtimes.data) > 1:
-                    # Checked here without the weak mapping's len(), which counts in
-                    # Python (its data may hold runtimes gone: then the other loops are
-                    # looked at, as with several).
+                    # The usual single loop is told without the weak mapping's len(),
+                    # which counts in Python (its data may hold runtimes gone: then the
+                    # other loops are looked at, as with several).
                     queued = self._take_queued_elsewhere(channel)
                 if queued is None:
                     waiter = self._new_future()
