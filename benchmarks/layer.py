@@ -2,7 +2,7 @@
 same Redis server in the same run, for send-to-receive throughput, round-trip latency
 and group_send fan-out; and a sync Channel.send/Group.send from plain code against one
 bare redis-py command in the same process. Run: python -m benchmarks.layer [--runs N] [--messages N] [--quick]
-[--json PATH]"""
+[--only throughput|latency|sync|fanout] [--json PATH]; ``--only`` runs and reports that part alone."""
 
 import asyncio
 import collections
@@ -26,6 +26,7 @@ RUN_TIMEOUT = 120
 REPLY_TIMEOUT = 10
 # receive_prefetch of the read-ahead row: 32 measured no faster than 16, 64 slower.
 PREFETCH = 16
+PARTS = ("throughput", "latency", "sync", "fanout")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Settings:
     fanout_seconds: float = 6.0
     sync_sends: int = 2_000
     sync_rounds: int = 10
+    only: str = ""  # one of PARTS, or every part
 
     @classmethod
     def quick(cls, runs=1):
@@ -568,7 +570,7 @@ def run(settings, url):
     problems = []
     cases = []
     throughput = {}
-    for consumers in (1, 2):
+    for consumers in (1, 2) if _runs_part(settings, "throughput") else ():
         for run_index in range(settings.runs):
             for variant in THROUGHPUT_VARIANTS:
                 name = f"throughput 1 producer -> {consumers} consumer(s), {variant.label}, run {run_index + 1}"
@@ -585,7 +587,7 @@ def run(settings, url):
                         )
 
     latency = {}
-    for run_index in range(settings.runs):
+    for run_index in range(settings.runs if _runs_part(settings, "latency") else 0):
         for variant in VARIANTS:
             name = f"round trip, {variant.label}, run {run_index + 1}"
             result = _attempt(problems, name, latency_run, url, variant, settings.round_trips,
@@ -599,7 +601,7 @@ def run(settings, url):
                                     f"{result['round_trips']} of {settings.round_trips} round trips done")
 
     sync_send = []
-    for run_index in range(settings.runs):
+    for run_index in range(settings.runs if _runs_part(settings, "sync") else 0):
         name = f"sync sends from plain code, run {run_index + 1}"
         result = _attempt(problems, name, sync_send_run, url, settings)
         sync_send.append(result)
@@ -608,7 +610,7 @@ def run(settings, url):
             _util.progress(f"{name}: " + ", ".join(f"{key} {value:.0f} us" for key, value in result.items()))
 
     fanout = {}
-    for run_index in range(settings.runs):
+    for run_index in range(settings.runs if _runs_part(settings, "fanout") else 0):
         for processes in settings.fanout_processes:
             for kind in ("ours", "channels_redis"):
                 name = f"fan-out over {processes} process(es), {kind}, run {run_index + 1}"
@@ -621,6 +623,17 @@ def run(settings, url):
 
     return {"throughput": throughput, "latency": latency, "sync_send": sync_send, "fanout": fanout, "cases": cases,
             "problems": problems}
+
+
+def _runs_part(settings, part):
+    return settings.only in ("", part)
+
+
+def _part(name):
+    """The ``--only`` option's value: a part of the benchmark."""
+    if name not in PARTS:
+        raise ValueError(name)
+    return name
 
 
 def _row(benchmark, unit, ours_runs, theirs_runs, target=None):
@@ -655,21 +668,21 @@ def summarize(raw, settings):
     def values(results, key):
         return [result[key] if result else None for result in results]
 
-    for consumers in (1, 2):
+    for consumers in (1, 2) if raw["throughput"] else ():
         theirs = values(raw["throughput"].get((consumers, CHANNELS_REDIS.label), []), "rate")
         for variant in (OURS_WORKER, OURS_RECEIVE, OURS_PREFETCH):
             ours = values(raw["throughput"].get((consumers, variant.label), []), "rate")
             rows.append(_row(f"throughput 1 -> {consumers} consumer{'s' * (consumers > 1)}, {variant.label}",
                              "msg/s (higher better)", ours, theirs, (5, None)))
     theirs = raw["latency"].get(CHANNELS_REDIS.label, [])
-    for variant in (OURS_WORKER, OURS_RECEIVE):
+    for variant in (OURS_WORKER, OURS_RECEIVE) if raw["latency"] else ():
         ours = raw["latency"].get(variant.label, [])
         rows.append(_row(f"round trip p50, echo on {variant.label}", "ms (lower better)",
                          values(ours, "p50"), values(theirs, "p50")))
         rows.append(_row(f"round trip p99, echo on {variant.label}", "ms (lower better)",
                          values(ours, "p99"), values(theirs, "p99"), (None, 1)))
     bare = values(raw["sync_send"], "redis-py XADD")
-    for call in ("Channel.send", "Group.send"):
+    for call in ("Channel.send", "Group.send") if raw["sync_send"] else ():
         row = _row(f"sync {call} from plain code (baseline: one redis-py XADD)", "us (lower better)",
                    values(raw["sync_send"], call), bare, (None, 1.5))
         rows.append(row)
@@ -709,7 +722,8 @@ def format_report(rows, settings, machine):
 
 def main(argv=None):
     return _util.main(argv, "layer", __doc__, "a small smoke run, well under a minute", Settings, run, summarize, format_report,
-                      options=[("--messages", int, "messages per throughput run (default 10000)")],
+                      options=[("--messages", int, "messages per throughput run (default 10000)"),
+                               ("--only", _part, f"run one part: {', '.join(PARTS)} (default all)")],
                       prefixes=PREFIXES.values())
 
 

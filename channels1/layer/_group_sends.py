@@ -58,25 +58,29 @@ local function write(key, kind, data, names)
     writes[#writes + 1] = entry
 end
 
+-- Locals, not the globals' tables, in the loop over every member.
+local find, sub = string.find, string.sub
 for _, member in ipairs(members) do
     local key
-    local bang = string.find(member, "!", 1, true)
+    local bang = find(member, "!", 1, true)
     if #member < """ + str(NAME_LENGTH) + """ then
         if not bang then
             key = targets[member]
-        elseif string.find(member, "^[%w%-_.]*$", bang + 1) then
-            key = targets[string.sub(member, 1, bang)]
+        elseif find(member, "^[%w%-_.]*$", bang + 1) then
+            key = targets[sub(member, 1, bang)]
         end
     end
     -- A target is only known from a member name the layer checked, so a known one
     -- vouches for the name (for a process, up to its "!").
     if key then
         if bang then
-            if not by_process[key] then
-                by_process[key] = {}
+            local names = by_process[key]
+            if not names then
+                names = {}
+                by_process[key] = names
                 processes[#processes + 1] = key
             end
-            table.insert(by_process[key], member)
+            names[#names + 1] = member
         else
             write(key, "s", body, {member})
         end

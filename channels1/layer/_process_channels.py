@@ -6,6 +6,7 @@ messages to each other."""
 
 import asyncio
 import collections
+import functools
 import logging
 import time
 import uuid
@@ -39,21 +40,31 @@ class ProcessChannels:
         self._keys = {}  # host index (or slot) -> the lists of this process there: usually one list in all
         self._known = set()  # channels whose list is among them
         self._queues = {}  # channel -> deque of (sent_ms, body) read for nobody yet
-        self._waiters = collections.defaultdict(collections.deque)  # channel -> futures of receives
+        self._waiters = {}  # channel -> futures of receives, first in line first (a list: most hold one)
         self._readers = {}  # host index -> its _Reader
         self._stopping = False
         self._last_sweep = time.monotonic()
         self._flushed_ms = 0  # messages sent before it were flushed
+        self._new_future = _future_maker(loop)
 
     async def receive(self, channel):
         """The next message of a process-specific channel, waiting if needed; one
         that does not decode to a dict is set aside."""
         while True:
             with self._lock:
-                queued = self._take_queued(channel) or self._take_queued_elsewhere(channel)
+                queued = self._take_queued(channel) if channel in self._queues else None
+                if queued is None and len(self._layer._runtimes.data) > 1:
+                    # The usual single loop is told without the weak mapping's len(),
+                    # which counts in Python (its data may hold runtimes gone: then the
+                    # other loops are looked at, as with several).
+                    queued = self._take_queued_elsewhere(channel)
                 if queued is None:
-                    waiter = self._loop.create_future()
-                    self._waiters[channel].append(waiter)
+                    waiter = self._new_future()
+                    waiters = self._waiters.get(channel)
+                    if waiters is None:
+                        self._waiters[channel] = [waiter]
+                    else:
+                        waiters.append(waiter)
             if queued is not None:
                 body = queued[1]
             else:
@@ -68,7 +79,7 @@ class ProcessChannels:
                     raise
                 # _give_to_waiter() took the waiter from the waiters.
             try:
-                message = body.message(self._layer.crypter)
+                message = body.message()
             except Exception as error:
                 problem = f"undecodable message for {channel}: {error!r}"
             else:
@@ -103,11 +114,6 @@ class ProcessChannels:
     def _take_queued_elsewhere(self, channel):
         """A message that the reader of another loop read for this channel while no
         receive was waiting for it anywhere."""
-        if len(self._layer._runtimes.data) < 2:
-            # The usual case, checked without the layer's lock, nor the weak mapping's
-            # len(), which counts in Python (its data may hold runtimes gone: then the
-            # other loops are looked at, as with several).
-            return None
         for other in self._layer._process_channels_of_loops():
             if other is not self:
                 queued = other._take_queued(channel)
@@ -255,9 +261,18 @@ class ProcessChannels:
             logger.info("Dropped an expired message for %s", channels)
             return
         layer.stats.count_each("received", channels)
-        message = (sent_ms, Body(body, len(channels)))
+        message = (sent_ms, Body(body, len(channels), layer.crypter))
+        unwaited = []
+        waiters_by_channel = self._waiters
         with self._lock:  # once for a whole group's receives waiting here, the usual case
-            unwaited = [channel for channel in channels if not self._give_to_waiter(channel, message)]
+            for channel in channels:
+                # Inline for the usual case of one receive waiting: a group's members are many.
+                waiters = waiters_by_channel.get(channel)
+                if waiters is not None and len(waiters) == 1 and not waiters[0].done():
+                    del waiters_by_channel[channel]
+                    waiters[0].set_result(message)
+                elif not self._give_to_waiter(channel, message):
+                    unwaited.append(channel)
         for channel in unwaited:
             self._hand_over(channel, message)
 
@@ -287,7 +302,7 @@ class ProcessChannels:
             return False
         given = False
         while waiters and not given:
-            waiter = waiters.popleft()
+            waiter = waiters.pop(0)
             if not waiter.done():
                 waiter.set_result(message)
                 given = True
@@ -340,21 +355,29 @@ class RecentIds:
 
 class Body:
     """A message body read for one or more channels of this process. For a group's
-    members it is unpacked once, and each receive gets a dict of its own."""
+    members it is unpacked once, as it is read, and each receive gets a dict of its
+    own from ``message()``; a body that does not unpack raises there, for each."""
 
-    __slots__ = ("data", "_readers", "_unpacked")
+    __slots__ = ("data", "message")
 
-    def __init__(self, data, readers):
+    def __init__(self, data, readers, crypter=None):
         self.data = data
-        self._readers = readers
-        self._unpacked = None
+        # A callable made once: the receives of a group's members call no Python code.
+        if readers > 1:
+            try:
+                self.message = unpack_shared(data, crypter)
+                return
+            except Exception:
+                pass
+        self.message = functools.partial(unpack_message, data, crypter)
 
-    def message(self, crypter):
-        if self._readers == 1:
-            return unpack_message(self.data, crypter)
-        if self._unpacked is None:
-            self._unpacked = unpack_shared(self.data, crypter)
-        return self._unpacked()
+
+def _future_maker(loop):
+    """``loop.create_future``, or for asyncio's own loops the same made without a
+    Python call."""
+    if type(loop).create_future is asyncio.BaseEventLoop.create_future:
+        return functools.partial(asyncio.Future, loop=loop)
+    return loop.create_future
 
 
 class _Reader:

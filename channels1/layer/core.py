@@ -207,6 +207,9 @@ class RedisChannelLayer(BaseChannelLayer):
     async def receive(self, channel):
         """The next message on a channel. A cancelled receive loses no message and
         keeps the channel's order."""
+        if channel in self._own_names:  # checked before: receives in a row are the hot path
+            runtime = self._last_runtime_here() or await self._runtime()
+            return await runtime.process_channels.receive(channel)
         self._check_channel_name(channel)
         if "!" in channel:
             self._check_own(channel)
@@ -498,8 +501,6 @@ class RedisChannelLayer(BaseChannelLayer):
             logger.debug("%r cannot close the layer's connections with it", loop)
 
     def _check_own(self, channel):
-        if channel in self._own_names:  # checked before: receives in a row are the hot path
-            return
         if not channel.partition("!")[0].endswith(self._own_mark):
             raise ForeignChannel(
                 f"Cannot receive on {channel!r}: it is a process-specific channel this layer "

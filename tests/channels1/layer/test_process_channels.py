@@ -1,20 +1,24 @@
 """A process reads each envelope on its lists once: one written again by a retried
 send, or handed back by a promoted replica that missed its read, is dropped and
 counted, while the same message sent twice still arrives twice, and an envelope
-written without an id is delivered as before."""
+written without an id is delivered as before. A group's message that does not unpack
+is set aside for each member, one read just after its receive was cancelled waits for
+the next receive, and receives wait on futures their loop makes."""
 
 import asyncio
 import itertools
 
 import msgpack
+import pytest
 
 from channels1.layer._codec import pack_message
 from channels1.layer._group_sends import GROUP_SEND
-from channels1.layer._process_channels import RecentIds
+from channels1.layer._process_channels import RecentIds, _future_maker
 from channels1.layer._stats import channel_label
 from channels1.layer.delayed import move_due, schedule
 
-from .conftest import receive
+from .conftest import receive, wait_until
+from .test_dead_letters import dead_letters
 from .test_group_sends import beside
 
 
@@ -100,3 +104,51 @@ async def test_an_envelope_without_an_id_is_delivered_each_time(make_layer, laye
                              use_bin_type=True)
     layer_redis.of(process_list).rpush(process_list, envelope, envelope)
     assert [await receive(layer, channel) for _ in range(2)] == [{"old": True}] * 2
+
+
+async def test_a_group_message_that_does_not_unpack_is_set_aside_for_each_member(make_layer, layer_redis):
+    layer = make_layer()
+    members = [await layer.new_channel() for _ in range(2)]
+    process_list = layer._process_key(members[0])
+    server = layer_redis.of(process_list)
+    for member in members:
+        await layer.send(member, {"n": 0})
+        assert await receive(layer, member) == {"n": 0}  # the reader covers the list
+    server.rpush(process_list, msgpack.packb((layer._now_ms(), members, b"\xc1"), use_bin_type=True))
+    for n, member in enumerate(members, 1):
+        await layer.send(member, {"n": n})
+    assert [await receive(layer, member) for member in members] == [{"n": 1}, {"n": 2}]
+    await wait_until(lambda: len(dead_letters(server, layer.prefix)) == 2)
+    reasons = sorted(entry["reason"].partition(": ")[0] for entry in dead_letters(server, layer.prefix))
+    assert reasons == sorted(f"undecodable message for {member}" for member in members)
+
+
+def test_receives_wait_on_futures_made_by_a_loop_that_makes_its_own():
+    class OwnFutures(asyncio.SelectorEventLoop):
+        made = 0
+
+        def create_future(self):
+            self.made += 1
+            return super().create_future()
+
+    for loop in (OwnFutures(), asyncio.new_event_loop()):
+        try:
+            future = _future_maker(loop)()
+            assert future.get_loop() is loop and isinstance(future, asyncio.Future)
+            assert getattr(loop, "made", 1) == 1
+        finally:
+            loop.close()
+
+
+async def test_a_message_read_just_after_its_receive_was_cancelled_goes_to_the_next_receive(layer):
+    channel = await layer.new_channel()
+    await layer.send(channel, {"n": 0})
+    assert await receive(layer, channel) == {"n": 0}
+    process_channels = (await layer._runtime()).process_channels
+    waiting = asyncio.create_task(layer.receive(channel))
+    await wait_until(lambda: process_channels._waiters.get(channel))
+    waiting.cancel()  # its future is cancelled now; the receive ends on the next loop turn
+    process_channels._dispatch(layer._now_ms(), [channel], pack_message(channel, {"n": 1}, layer.max_message_size))
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await receive(layer, channel) == {"n": 1}
