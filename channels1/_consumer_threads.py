@@ -2,7 +2,6 @@
 one queue, and the results of calls that finish close together come back to the
 event loop with one wake-up, instead of one wake-up (a system call) per call."""
 
-import asyncio
 import collections
 import queue
 import threading
