@@ -33,8 +33,9 @@ answered a full `websocket.connect` channel with HTTP 503 and a full
   when the socket's buffer is empty: a group message's members on this Daphne share
   one frame instead of one built per socket;
 - skips the arguments of autobahn's debug line for each read while its debug logging
-  is off, and lets a socket's queue keep its event loop instead of looking it up (a
-  getpid() system call on Python 3.11) each time the application waits for a frame.
+  is off, unmasks small frames in Python (`_masks`), and lets a socket's queue keep
+  its event loop instead of looking it up (a getpid() system call on Python 3.11)
+  each time the application waits for a frame.
 
 Everything else goes to Daphne's own code unchanged. Importing daphne.server
 installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
@@ -77,6 +78,7 @@ class _ReadAheadQueue(asyncio.Queue):
 def install():
     """Patch Daphne's Server and WebSocketProtocol once; no-op without Daphne."""
     try:
+        from autobahn.websocket import protocol as autobahn_protocol
         from autobahn.websocket.types import ConnectionDeny
         from daphne.server import Server
         from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
@@ -84,6 +86,7 @@ def install():
     except ImportError:
         return False
     from ._frames import send as send_frame
+    from ._masks import small_first
 
     if getattr(WebSocketProtocol, "_channels1_patched", False):
         return True
@@ -177,6 +180,7 @@ def install():
     WebSocketProtocol.applicationCreateWorked = patched_application_create_worked
     WebSocketProtocol.onMessage = patched_on_message
     WebSocketProtocol.dataReceived = patched_data_received
+    autobahn_protocol.create_xor_masker = small_first(autobahn_protocol.create_xor_masker)
     WebSocketProtocol.reading_paused = False
     WebSocketFactory.__init__ = patched_factory_init
     WebSocketProtocol._channels1_patched = True
