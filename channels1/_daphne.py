@@ -31,7 +31,11 @@ answered a full `websocket.connect` channel with HTTP 503 and a full
   connection, autobahn raised on it and Daphne logged a traceback;
 - writes a text or bytes frame built once per payload object (`_frames`), at once
   when the socket's buffer is empty: a group message's members on this Daphne share
-  one frame instead of one built per socket.
+  one frame instead of one built per socket;
+- skips the arguments of autobahn's debug line for each read while its debug logging
+  is off, unmasks small frames in Python (`_masks`), and lets a socket's queue keep
+  its event loop instead of looking it up (a getpid() system call on Python 3.11)
+  each time the application waits for a frame.
 
 Everything else goes to Daphne's own code unchanged. Importing daphne.server
 installs Twisted's asyncio reactor, as the daphne app of INSTALLED_APPS does anyway.
@@ -57,6 +61,10 @@ class _ReadAheadQueue(asyncio.Queue):
 
     protocol = None
 
+    def _get_loop(self):
+        # Daphne uses a socket's queue on its one loop: the loop bound first is the one.
+        return self._loop or super()._get_loop()
+
     def _get(self):
         item = super()._get()
         protocol = self.protocol
@@ -70,12 +78,15 @@ class _ReadAheadQueue(asyncio.Queue):
 def install():
     """Patch Daphne's Server and WebSocketProtocol once; no-op without Daphne."""
     try:
+        from autobahn.websocket import protocol as autobahn_protocol
         from autobahn.websocket.types import ConnectionDeny
         from daphne.server import Server
         from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+        from txaio import tx
     except ImportError:
         return False
     from ._frames import send as send_frame
+    from ._masks import small_first
 
     if getattr(WebSocketProtocol, "_channels1_patched", False):
         return True
@@ -85,6 +96,10 @@ def install():
     server_close = WebSocketProtocol.serverClose
     application_create_worked = WebSocketProtocol.applicationCreateWorked
     on_message = WebSocketProtocol.onMessage
+    data_received = WebSocketProtocol.dataReceived
+    # What txaio puts in place of a logger's method whose level is off; not public, so
+    # without it reads take autobahn's own path.
+    log_off = getattr(tx, "_no_op", object())
     factory_init = WebSocketFactory.__init__
 
     def patched_create_application(self, protocol, scope):
@@ -149,6 +164,12 @@ def install():
             self.reading_paused = True
             self.transport.pauseProducing()
 
+    def patched_data_received(self, data):
+        if self.log.debug is log_off:
+            self._dataReceived(data)  # as dataReceived(), without its debug line's arguments
+        else:
+            data_received(self, data)
+
     def patched_factory_init(self, *args, **kwargs):
         factory_init(self, *args, **kwargs)
         self.setProtocolOptions(failByDrop=False)
@@ -158,6 +179,8 @@ def install():
     WebSocketProtocol.serverClose = patched_server_close
     WebSocketProtocol.applicationCreateWorked = patched_application_create_worked
     WebSocketProtocol.onMessage = patched_on_message
+    WebSocketProtocol.dataReceived = patched_data_received
+    autobahn_protocol.create_xor_masker = small_first(autobahn_protocol.create_xor_masker)
     WebSocketProtocol.reading_paused = False
     WebSocketFactory.__init__ = patched_factory_init
     WebSocketProtocol._channels1_patched = True

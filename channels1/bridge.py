@@ -279,7 +279,8 @@ class _Socket:
         pauses = _pauses()
         while True:
             try:
-                if channel != "websocket.receive" or await self._window_has_room():
+                if channel != "websocket.receive" or len(self.waiting) < self.bridge.window \
+                        or await self._window_has_room():  # the usual case without a coroutine
                     position = await self.layer.send_tracked(channel, message)
                     if position is not None and channel == "websocket.receive":
                         self.waiting.append(position)

@@ -9,6 +9,9 @@ import time
 
 from .keys import LATENCY_BUCKETS
 
+# Counter keys remembered by name: the kinds and heads of a process's channels are few.
+KEYS_REMEMBERED = 10_000
+
 
 def channel_label(channel):
     """The name a channel is counted under: process-specific channels by their kind
@@ -26,9 +29,10 @@ class Stats:
     def __init__(self):
         self._counts = {}
         self._lock = threading.Lock()
+        self._keys = {}  # (what, channel or its head up to "!") -> counter key
 
     def count(self, what, channel, amount=1):
-        key = f"{what}|{channel_label(channel)}"
+        key = self._key(what, channel[:channel.find("!") + 1] or channel)
         with self._lock:
             self._counts[key] = self._counts.get(key, 0) + amount
 
@@ -38,15 +42,23 @@ class Stats:
         first = channels[0] if channels else ""
         head = first[:first.find("!") + 1]
         if head and all(map(str.startswith, channels, itertools.repeat(head))):
-            heads = {head: len(channels)}  # the usual case: all of one process, checked in C
+            by_key = {self._key(what, head): len(channels)}  # the usual case: all of one process, checked in C
         else:
-            heads = collections.Counter(channel[:channel.find("!") + 1] or channel for channel in channels)
-        by_key = collections.Counter()
-        for head, amount in heads.items():
-            by_key[f"{what}|{channel_label(head)}"] += amount
+            by_key = collections.Counter(self._key(what, channel[:channel.find("!") + 1] or channel)
+                                         for channel in channels)
         with self._lock:
             for key, amount in by_key.items():
                 self._counts[key] = self._counts.get(key, 0) + amount
+
+    def _key(self, what, name):
+        """The counter key of ``what`` on a channel, by its name or its head up to "!",
+        worked out once per name: counting is on every message's path."""
+        key = self._keys.get((what, name))
+        if key is None:
+            if len(self._keys) > KEYS_REMEMBERED:
+                self._keys.clear()
+            key = self._keys[what, name] = f"{what}|{channel_label(name)}"
+        return key
 
     def observe_latency(self, channel, seconds):
         """One consumer run on ``channel`` that took ``seconds``."""
