@@ -197,6 +197,32 @@ async def receive(layer, channel, timeout=RECEIVE_TIMEOUT):
     return await asyncio.wait_for(layer.receive(channel), timeout)
 
 
+async def receive_through_cancels(layer, channel, count):
+    """``count`` messages of ``channel``, taken by receives cancelled at every stage of
+    the reads in flight (20 cancelled before anything is sent, then each cancelled a
+    moment after it begins: one that finished before its cancel took effect has really
+    received its message), then by plain receives for the rest; sends ``count``
+    messages ``{"i": i}`` after the first 20 cancels."""
+    for _ in range(20):
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0)
+        waiting.cancel()
+    for i in range(count):
+        await layer.send(channel, {"i": i})
+    received = []
+    for _ in range(count):
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0.001)
+        waiting.cancel()
+        try:
+            received.append((await waiting)["i"])
+        except asyncio.CancelledError:
+            pass
+    while len(received) < count:
+        received.append((await receive(layer, channel))["i"])
+    return received
+
+
 # Runtimes of vanished layers, kept from the garbage collector, which would report
 # their clients unclosed in whatever test it runs in.
 VANISHED = []

@@ -11,7 +11,7 @@ from channels.exceptions import ChannelFull, MessageTooLarge
 
 from channels1.layer import RedisChannelLayer
 
-from .conftest import RECEIVE_TIMEOUT, receive
+from .conftest import RECEIVE_TIMEOUT, receive, receive_through_cancels
 
 
 async def test_send_then_receive_keeps_bytes_and_str_apart(layer):
@@ -228,26 +228,7 @@ async def test_a_process_channel_receive_cancelled_as_its_message_came_puts_it_b
 
 async def test_cancelled_receive_loses_nothing_and_keeps_order(layer):
     for channel in ("test.cancel", await layer.new_channel()):
-        for _ in range(20):
-            waiting = asyncio.ensure_future(layer.receive(channel))
-            await asyncio.sleep(0)
-            waiting.cancel()
-        for i in range(10):
-            await layer.send(channel, {"i": i})
-        # Cancel receives at every stage of the reads in flight; one that finished
-        # before its cancel took effect has really received its message.
-        received = []
-        for _ in range(10):
-            waiting = asyncio.ensure_future(layer.receive(channel))
-            await asyncio.sleep(0.001)
-            waiting.cancel()
-            try:
-                received.append((await waiting)["i"])
-            except asyncio.CancelledError:
-                pass
-        while len(received) < 10:
-            received.append((await asyncio.wait_for(layer.receive(channel), 5))["i"])
-        assert received == list(range(10)), channel
+        assert await receive_through_cancels(layer, channel, 10) == list(range(10)), channel
 
 
 async def test_flush_empties_channels_and_groups(layer):

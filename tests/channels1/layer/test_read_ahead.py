@@ -8,7 +8,7 @@ import pytest
 
 from channels1.layer import RedisChannelLayer, _read_ahead
 
-from .conftest import RECEIVE_TIMEOUT, close_made, layer_maker, receive, vanish, wait_until
+from .conftest import RECEIVE_TIMEOUT, close_made, layer_maker, receive, receive_through_cancels, vanish, wait_until
 
 LONG_HOLD = 600  # for tests where the hold time must not be what hands messages back
 
@@ -136,23 +136,7 @@ async def test_at_most_once_never_reads_ahead(make_layer, monkeypatch):
 async def test_cancelled_receives_with_read_ahead_lose_nothing_and_keep_order(make_layer, monkeypatch):
     monkeypatch.setattr(_read_ahead, "HOLD_SECONDS", LONG_HOLD)
     layer = make_layer(receive_prefetch=3)
-    for _ in range(20):
-        waiting = asyncio.ensure_future(layer.receive("test.cancel"))
-        await asyncio.sleep(0)
-        waiting.cancel()
-    await _send(layer, "test.cancel", 10)
-    received = []
-    for _ in range(10):
-        waiting = asyncio.ensure_future(layer.receive("test.cancel"))
-        await asyncio.sleep(0.001)
-        waiting.cancel()
-        try:
-            received.append((await waiting)["i"])
-        except asyncio.CancelledError:
-            pass
-    while len(received) < 10:
-        received.append((await receive(layer, "test.cancel"))["i"])
-    assert received == list(range(10))
+    assert await receive_through_cancels(layer, "test.cancel", 10) == list(range(10))
 
 
 @pytest.mark.parametrize("prefetch", [0, -1, 2.5, "4"])
