@@ -49,7 +49,7 @@ class Batcher:
 
     def command(self, *args):
         """Queue one Redis command; the future resolves to its raw reply."""
-        future = asyncio.get_running_loop().create_future()
+        future = self._loop().create_future()
         self._commands.append((args, future))
         self._wake()
         return future
@@ -62,7 +62,7 @@ class Batcher:
 
     def _wake(self):
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+            self._task = self._loop().create_task(self._drain())
 
     async def drained(self):
         """Wait until everything queued so far has been written. A round trip

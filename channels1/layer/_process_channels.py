@@ -262,17 +262,8 @@ class ProcessChannels:
             return
         layer.stats.count_each("received", channels)
         message = (sent_ms, Body(body, len(channels), layer.crypter))
-        unwaited = []
-        waiters_by_channel = self._waiters
         with self._lock:  # once for a whole group's receives waiting here, the usual case
-            for channel in channels:
-                # Inline for the usual case of one receive waiting: a group's members are many.
-                waiters = waiters_by_channel.get(channel)
-                if waiters is not None and len(waiters) == 1 and not waiters[0].done():
-                    del waiters_by_channel[channel]
-                    waiters[0].set_result(message)
-                elif not self._give_to_waiter(channel, message):
-                    unwaited.append(channel)
+            unwaited = [channel for channel in channels if not self._give_to_waiter(channel, message)]
         for channel in unwaited:
             self._hand_over(channel, message)
 
@@ -300,6 +291,10 @@ class ProcessChannels:
         waiters = self._waiters.get(channel)
         if waiters is None:
             return False
+        if len(waiters) == 1 and not waiters[0].done():  # the usual case: a group's members are many
+            del self._waiters[channel]
+            waiters[0].set_result(message)
+            return True
         given = False
         while waiters and not given:
             waiter = waiters.pop(0)
